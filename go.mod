@@ -1,0 +1,3 @@
+module github.com/skiffdb/skiff
+
+go 1.26.8

@@ -1,0 +1,162 @@
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"runtime/debug"
+	"strconv"
+	"strings"
+)
+
+// Version is skiff's release version.
+const Version = "0.1.0"
+
+// RedisVersion is the Redis version skiff reports (INFO redis_version,
+// HELLO), chosen so clients that gate features on the version accept skiff.
+const RedisVersion = "7.2.4"
+
+// Config is every setting of a node. It is filled from defaults, then SKIFF_*
+// environment variables, then command-line flags (flags win).
+type Config struct {
+	RedisAddr   string // RESP listen address
+	DataDir     string
+	LogLevel    string // debug, info, warn, error
+	LogFormat   string // text, json
+	Databases   int
+	RequirePass string
+	MaxClients  int
+}
+
+// Default returns the defaults: one node, RESP on 127.0.0.1:6379, data in
+// ./skiff-data.
+func Default() Config {
+	return Config{
+		RedisAddr:  "127.0.0.1:6379",
+		DataDir:    "./skiff-data",
+		LogLevel:   "info",
+		LogFormat:  "text",
+		Databases:  16,
+		MaxClients: 10000,
+	}
+}
+
+// ErrHelp is returned by Parse when -h/--help was asked; usage has been
+// printed to the output writer.
+var ErrHelp = flag.ErrHelp
+
+// setting binds one flag to its environment variable.
+type setting struct {
+	name, usage string
+	str         *string
+	num         *int
+}
+
+func (c *Config) settings() []setting {
+	return []setting{
+		{name: "redis-addr", usage: "RESP (Redis protocol) listen address", str: &c.RedisAddr},
+		{name: "data-dir", usage: "directory for the node's data", str: &c.DataDir},
+		{name: "log-level", usage: "log level: debug, info, warn, error", str: &c.LogLevel},
+		{name: "log-format", usage: "log format: text or json", str: &c.LogFormat},
+		{name: "databases", usage: "number of databases (SELECT 0..n-1)", num: &c.Databases},
+		{name: "requirepass", usage: "password clients must send with AUTH (empty: none)", str: &c.RequirePass},
+		{name: "maxclients", usage: "maximum number of connected clients", num: &c.MaxClients},
+	}
+}
+
+// EnvName returns the environment variable for a flag name:
+// "redis-addr" -> "SKIFF_REDIS_ADDR".
+func EnvName(flagName string) string {
+	return "SKIFF_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// Parse builds a Config from defaults, the environment (lookup, usually
+// os.LookupEnv) and args (without the program name). Usage and errors are
+// written to out.
+func Parse(args []string, lookup func(string) (string, bool), out io.Writer) (Config, error) {
+	cfg := Default()
+	fs := flag.NewFlagSet("skiff", flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.Usage = func() {
+		fmt.Fprintf(out, "skiff %s: a Redis-compatible, Raft-replicated data store.\n\n", Version)
+		fmt.Fprintf(out, "Usage:\n  skiff [server] [flags]   run a node\n  skiff version            print the version\n\nFlags (each also read from the environment variable shown):\n")
+		fs.VisitAll(func(f *flag.Flag) {
+			fmt.Fprintf(out, "  --%s (%s, default %q)\n      %s\n", f.Name, EnvName(f.Name), f.DefValue, f.Usage)
+		})
+	}
+	for _, s := range cfg.settings() {
+		if v, ok := lookup(EnvName(s.name)); ok {
+			if s.str != nil {
+				*s.str = v
+			} else {
+				n, err := strconv.Atoi(v)
+				if err != nil {
+					return cfg, fmt.Errorf("config: %s=%q: not an integer", EnvName(s.name), v)
+				}
+				*s.num = n
+			}
+		}
+	}
+	for _, s := range cfg.settings() {
+		if s.str != nil {
+			fs.StringVar(s.str, s.name, *s.str, s.usage)
+		} else {
+			fs.IntVar(s.num, s.name, *s.num, s.usage)
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, fmt.Errorf("config: unexpected argument %q", fs.Arg(0))
+	}
+	return cfg, cfg.Validate()
+}
+
+// Validate checks that the settings make sense together.
+func (c Config) Validate() error {
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.RedisAddr); err != nil {
+		errs = append(errs, fmt.Errorf("config: --redis-addr %q: %w", c.RedisAddr, err))
+	}
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("config: --data-dir must not be empty"))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("config: --log-level %q: want debug, info, warn or error", c.LogLevel))
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		errs = append(errs, fmt.Errorf("config: --log-format %q: want text or json", c.LogFormat))
+	}
+	if c.Databases < 1 || c.Databases > 1<<16 {
+		errs = append(errs, fmt.Errorf("config: --databases %d: want 1..65536", c.Databases))
+	}
+	if c.MaxClients < 1 {
+		errs = append(errs, fmt.Errorf("config: --maxclients %d: want at least 1", c.MaxClients))
+	}
+	return errors.Join(errs...)
+}
+
+// BuildVersion returns Version plus the VCS revision when the binary was
+// built from a checkout.
+func BuildVersion() string {
+	v := Version
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				v += " (" + s.Value[:12] + ")"
+			}
+		}
+	}
+	return v
+}
+
+// LookupEnv is os.LookupEnv, for Parse.
+func LookupEnv(k string) (string, bool) { return os.LookupEnv(k) }

@@ -1,0 +1,146 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/skiffdb/skiff/internal/op"
+	"github.com/skiffdb/skiff/internal/store"
+)
+
+// Errors returned by the engine.
+var (
+	ErrClosed = errors.New("engine: closed")
+)
+
+// Options configures an Engine.
+type Options struct {
+	Logger *slog.Logger
+	// Now returns the current unix time in milliseconds; default time.Now.
+	// Tests inject a clock here.
+	Now func() int64
+	// ExpiryInterval is the period of the active expiry cycle; default 100ms.
+	ExpiryInterval time.Duration
+}
+
+// Engine is the one facade every front door (RESP, REST, gRPC) calls: reads
+// on the local store, writes prepared by the caller into deterministic
+// operations and proposed here.
+//
+// In this version a proposal is encoded, decoded and applied locally, through
+// the same path the Raft state machine will use: Propose -> op.Encode ->
+// (log) -> op.Decode -> store.Apply. The node keeps data in memory only.
+type Engine struct {
+	st     *store.Store
+	log    *slog.Logger
+	now    func() int64
+	expiry time.Duration
+
+	mu     sync.Mutex // serializes proposals: the store has one writer
+	closed bool
+}
+
+// New returns an engine over st.
+func New(st *store.Store, opts Options) *Engine {
+	e := &Engine{st: st, log: opts.Logger, now: opts.Now, expiry: opts.ExpiryInterval}
+	if e.log == nil {
+		e.log = slog.New(slog.DiscardHandler)
+	}
+	if e.now == nil {
+		e.now = func() int64 { return time.Now().UnixMilli() }
+	}
+	if e.expiry <= 0 {
+		e.expiry = 100 * time.Millisecond
+	}
+	return e
+}
+
+// Store returns the local store for reads. Callers must not apply to it.
+func (e *Engine) Store() *store.Store { return e.st }
+
+// Now returns the engine clock in unix milliseconds. A command reads it once
+// and carries the value in its operation.
+func (e *Engine) Now() int64 { return e.now() }
+
+// Propose replicates o and applies it, returning the store's reply value and
+// reply error (see package op for each code's reply). It may be called from
+// any goroutine. ctx bounds the wait; an operation whose context ends after it
+// was proposed may still be applied.
+func (e *Engine) Propose(ctx context.Context, o *op.Op) (any, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if o.Time == 0 {
+		o.Time = e.now()
+	}
+	entry := op.Encode(o)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return nil, ErrClosed
+	}
+	return e.applyEntry(entry)
+}
+
+// applyEntry is what the replicated state machine will do with a committed
+// log entry: decode the operation and apply it.
+func (e *Engine) applyEntry(entry []byte) (any, error) {
+	o, rest, err := op.Decode(entry)
+	if err != nil {
+		return nil, err
+	}
+	if len(rest) != 0 {
+		return nil, op.ErrTruncated
+	}
+	return e.st.Apply(&o)
+}
+
+// Run runs the engine's background work (the active expiry cycle) until ctx
+// ends, then refuses further proposals.
+func (e *Engine) Run(ctx context.Context) error {
+	t := time.NewTicker(e.expiry)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			e.mu.Lock()
+			e.closed = true
+			e.mu.Unlock()
+			return nil
+		case <-t.C:
+			e.expireCycle(ctx)
+		}
+	}
+}
+
+// expireBatch bounds one Expired operation; expireBudget bounds one cycle.
+const (
+	expireBatch  = 256
+	expireBudget = 25 * time.Millisecond
+)
+
+// expireCycle removes expired keys through the log: it finds keys past their
+// deadline (a read) and proposes their deletion; apply re-checks each deadline
+// against the operation's time, so the result is the same on every replica.
+func (e *Engine) expireCycle(ctx context.Context) {
+	start := time.Now()
+	for dbi := 0; dbi < e.st.Databases(); dbi++ {
+		for time.Since(start) < expireBudget {
+			now := e.now()
+			keys := e.st.ExpiredKeys(dbi, now, expireBatch)
+			if len(keys) == 0 {
+				break
+			}
+			if _, err := e.Propose(ctx, &op.Op{Code: op.Expired, DB: dbi, Time: now, Args: keys}); err != nil {
+				e.log.Debug("expiry proposal failed", "err", err)
+				return
+			}
+			if len(keys) < expireBatch {
+				break
+			}
+		}
+	}
+}

@@ -1,0 +1,374 @@
+package store
+
+import (
+	"bytes"
+	"math"
+	"math/big"
+	"strconv"
+
+	"github.com/skiffdb/skiff/internal/op"
+)
+
+// SetResult is the reply of op.Set.
+type SetResult struct {
+	Done   bool   // the value was written (false when NX/XX prevented it)
+	Old    []byte // previous value when op.SetGet was asked and a string existed
+	HadOld bool   // a previous string value existed (only meaningful with op.SetGet)
+}
+
+var stringApply = map[op.Code]applyFunc{
+	op.Set:         applySet,
+	op.MSet:        applyMSet,
+	op.MSetNX:      applyMSetNX,
+	op.GetDel:      applyGetDel,
+	op.GetEx:       applyGetEx,
+	op.Append:      applyAppend,
+	op.SetRange:    applySetRange,
+	op.IncrBy:      applyIncrBy,
+	op.IncrByFloat: applyIncrByFloat,
+}
+
+func argc(o *op.Op, n int) error {
+	if len(o.Args) != n {
+		return ErrMalformedOp
+	}
+	return nil
+}
+
+func intArg(b []byte) (int64, error) {
+	n, err := op.Int(b)
+	if err != nil {
+		return 0, ErrMalformedOp
+	}
+	return n, nil
+}
+
+func applySet(s *Store, o *op.Op) (any, error) {
+	if err := argc(o, 4); err != nil {
+		return nil, err
+	}
+	flags, err := intArg(o.Args[2])
+	if err != nil {
+		return nil, err
+	}
+	at, err := intArg(o.Args[3])
+	if err != nil {
+		return nil, err
+	}
+	d := s.dbs[o.DB]
+	key := o.Args[0]
+	e := s.lookupWrite(d, key, o.Time)
+	var res SetResult
+	if flags&op.SetGet != 0 && e != nil {
+		if e.typ != TypeString {
+			return nil, ErrWrongType
+		}
+		res.Old, res.HadOld = e.val.([]byte), true
+	}
+	if (flags&op.SetNX != 0 && e != nil) || (flags&op.SetXX != 0 && e == nil) {
+		return res, nil
+	}
+	if flags&op.SetKeepTTL != 0 && e != nil {
+		at = e.expireAt
+	}
+	s.setEntry(d, key, TypeString, o.Args[1], at)
+	res.Done = true
+	return res, nil
+}
+
+func applyMSet(s *Store, o *op.Op) (any, error) {
+	if len(o.Args)%2 != 0 {
+		return nil, ErrMalformedOp
+	}
+	d := s.dbs[o.DB]
+	for i := 0; i < len(o.Args); i += 2 {
+		s.setEntry(d, o.Args[i], TypeString, o.Args[i+1], 0)
+	}
+	return nil, nil
+}
+
+func applyMSetNX(s *Store, o *op.Op) (any, error) {
+	if len(o.Args)%2 != 0 {
+		return nil, ErrMalformedOp
+	}
+	d := s.dbs[o.DB]
+	for i := 0; i < len(o.Args); i += 2 {
+		if s.lookupWrite(d, o.Args[i], o.Time) != nil {
+			return int64(0), nil
+		}
+	}
+	for i := 0; i < len(o.Args); i += 2 {
+		s.setEntry(d, o.Args[i], TypeString, o.Args[i+1], 0)
+	}
+	return int64(1), nil
+}
+
+// stringFor returns key's live string value; nil entry when absent.
+func (s *Store) stringFor(d *db, key []byte, now int64) (*entry, []byte, error) {
+	e := s.lookupWrite(d, key, now)
+	if e == nil {
+		return nil, nil, nil
+	}
+	if e.typ != TypeString {
+		return nil, nil, ErrWrongType
+	}
+	return e, e.val.([]byte), nil
+}
+
+func applyGetDel(s *Store, o *op.Op) (any, error) {
+	if err := argc(o, 1); err != nil {
+		return nil, err
+	}
+	d := s.dbs[o.DB]
+	e, v, err := s.stringFor(d, o.Args[0], o.Time)
+	if e == nil || err != nil {
+		return nil, err
+	}
+	s.deleteEntry(d, o.Args[0])
+	return v, nil
+}
+
+func applyGetEx(s *Store, o *op.Op) (any, error) {
+	if err := argc(o, 2); err != nil {
+		return nil, err
+	}
+	at, err := intArg(o.Args[1])
+	if err != nil {
+		return nil, err
+	}
+	d := s.dbs[o.DB]
+	e, v, err := s.stringFor(d, o.Args[0], o.Time)
+	if e == nil || err != nil {
+		return nil, err
+	}
+	switch {
+	case at == -1:
+		s.setExpire(d, e, 0)
+	case at > 0 && at <= o.Time:
+		s.deleteEntry(d, o.Args[0])
+	case at > 0:
+		s.setExpire(d, e, at)
+	}
+	e.rev = s.rev
+	return v, nil
+}
+
+func applyAppend(s *Store, o *op.Op) (any, error) {
+	if err := argc(o, 2); err != nil {
+		return nil, err
+	}
+	d := s.dbs[o.DB]
+	e, v, err := s.stringFor(d, o.Args[0], o.Time)
+	if err != nil {
+		return nil, err
+	}
+	if e == nil {
+		s.setEntry(d, o.Args[0], TypeString, o.Args[1], 0)
+		return int64(len(o.Args[1])), nil
+	}
+	if len(v)+len(o.Args[1]) > MaxStringLen {
+		return nil, ErrTooLong
+	}
+	// Appending past len never touches bytes a reader may hold (values are
+	// never mutated within their published length).
+	e.val = append(v, o.Args[1]...)
+	e.rev = s.rev
+	return int64(len(v) + len(o.Args[1])), nil
+}
+
+func applySetRange(s *Store, o *op.Op) (any, error) {
+	if err := argc(o, 3); err != nil {
+		return nil, err
+	}
+	off, err := intArg(o.Args[1])
+	if err != nil || off < 0 {
+		return nil, ErrMalformedOp
+	}
+	val := o.Args[2]
+	d := s.dbs[o.DB]
+	e, v, err := s.stringFor(d, o.Args[0], o.Time)
+	if err != nil {
+		return nil, err
+	}
+	if len(val) == 0 {
+		return int64(len(v)), nil
+	}
+	if off+int64(len(val)) > MaxStringLen {
+		return nil, ErrTooLong
+	}
+	n := max(len(v), int(off)+len(val))
+	nv := make([]byte, n) // copy: readers may hold v
+	copy(nv, v)
+	copy(nv[off:], val)
+	if e == nil {
+		s.setEntry(d, o.Args[0], TypeString, nv, 0)
+	} else {
+		e.val = nv
+		e.rev = s.rev
+	}
+	return int64(n), nil
+}
+
+func applyIncrBy(s *Store, o *op.Op) (any, error) {
+	if err := argc(o, 2); err != nil {
+		return nil, err
+	}
+	delta, err := intArg(o.Args[1])
+	if err != nil {
+		return nil, err
+	}
+	d := s.dbs[o.DB]
+	e, v, err := s.stringFor(d, o.Args[0], o.Time)
+	if err != nil {
+		return nil, err
+	}
+	var cur int64
+	if e != nil {
+		if cur, err = ParseStrictInt(v); err != nil {
+			return nil, ErrNotInteger
+		}
+	}
+	if (delta > 0 && cur > math.MaxInt64-delta) || (delta < 0 && cur < math.MinInt64-delta) {
+		return nil, ErrOverflow
+	}
+	cur += delta
+	nv := strconv.AppendInt(nil, cur, 10)
+	if e == nil {
+		s.setEntry(d, o.Args[0], TypeString, nv, 0)
+	} else {
+		e.val = nv
+		e.rev = s.rev
+	}
+	return cur, nil
+}
+
+func applyIncrByFloat(s *Store, o *op.Op) (any, error) {
+	if err := argc(o, 2); err != nil {
+		return nil, err
+	}
+	delta, err := ParseLongDouble(o.Args[1])
+	if err != nil {
+		return nil, ErrMalformedOp
+	}
+	d := s.dbs[o.DB]
+	e, v, err := s.stringFor(d, o.Args[0], o.Time)
+	if err != nil {
+		return nil, err
+	}
+	cur := new(big.Float).SetPrec(longDoublePrec)
+	if e != nil {
+		if cur, err = ParseLongDouble(v); err != nil {
+			return nil, ErrNotFloat
+		}
+	}
+	if cur.IsInf() || delta.IsInf() {
+		return nil, ErrNaN
+	}
+	cur.Add(cur, delta)
+	nv := FormatLongDouble(cur)
+	if e == nil {
+		s.setEntry(d, o.Args[0], TypeString, nv, 0)
+	} else {
+		e.val = nv
+		e.rev = s.rev
+	}
+	return nv, nil
+}
+
+// longDoublePrec is the mantissa of an x87 long double, which Redis uses for
+// INCRBYFLOAT; computing with it (deterministically, in software) gives the
+// same digits Redis gives ("0.1" + "0.2" is "0.3").
+const longDoublePrec = 64
+
+// ParseLongDouble parses a float the way Redis's string2ld does: no
+// surrounding spaces, no NaN, at most 5 KiB.
+func ParseLongDouble(b []byte) (*big.Float, error) {
+	if len(b) == 0 || len(b) > 5*1024 || isSpace(b[0]) || isSpace(b[len(b)-1]) {
+		return nil, ErrNotFloat
+	}
+	f, _, err := big.ParseFloat(string(b), 10, longDoublePrec, big.ToNearestEven)
+	if err != nil {
+		return nil, ErrNotFloat
+	}
+	return f, nil
+}
+
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
+}
+
+// FormatLongDouble formats like Redis's ld2string(LD_STR_HUMAN): "%.17Lf"
+// with trailing zeros (and a trailing '.') removed.
+func FormatLongDouble(f *big.Float) []byte {
+	b := f.Append(nil, 'f', 17)
+	if i := bytes.IndexByte(b, '.'); i >= 0 {
+		b = bytes.TrimRight(b, "0")
+		b = bytes.TrimSuffix(b, []byte("."))
+	}
+	if string(b) == "-0" {
+		b = b[1:]
+	}
+	return b
+}
+
+// ParseStrictInt parses a decimal int64 the way Redis's string2ll does: no
+// leading '+', no spaces, no leading zeros (except "0"), at most 20 bytes.
+func ParseStrictInt(b []byte) (int64, error) {
+	if len(b) == 0 || len(b) > 20 {
+		return 0, ErrNotInteger
+	}
+	s := b
+	if s[0] == '-' {
+		s = s[1:]
+		if len(s) == 0 {
+			return 0, ErrNotInteger
+		}
+	}
+	if s[0] == '0' && len(s) > 1 || (s[0] == '0' && len(b) != len(s)) {
+		return 0, ErrNotInteger
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return 0, ErrNotInteger
+		}
+	}
+	n, err := strconv.ParseInt(string(b), 10, 64)
+	if err != nil {
+		return 0, ErrNotInteger
+	}
+	return n, nil
+}
+
+// Get returns the string value of key. found is false when the key does not
+// exist; err is ErrWrongType when it holds another type.
+func (s *Store) Get(dbi int, key []byte, now int64) (val []byte, found bool, err error) {
+	s.mu.RLock()
+	e := s.readLookup(dbi, key, now)
+	if e == nil {
+		s.mu.RUnlock()
+		return nil, false, nil
+	}
+	if e.typ != TypeString {
+		s.mu.RUnlock()
+		return nil, false, ErrWrongType
+	}
+	v := e.val.([]byte)
+	s.mu.RUnlock()
+	return v, true, nil
+}
+
+// MGet calls fn for each key with its string value (nil, false for missing
+// keys and keys of another type), under one read lock. fn must not call the
+// store.
+func (s *Store) MGet(dbi int, keys [][]byte, now int64, fn func(val []byte, ok bool)) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, k := range keys {
+		e := s.readLookup(dbi, k, now)
+		if e == nil || e.typ != TypeString {
+			fn(nil, false)
+			continue
+		}
+		fn(e.val.([]byte), true)
+	}
+}
