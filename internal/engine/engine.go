@@ -39,8 +39,9 @@ type Engine struct {
 	now    func() int64
 	expiry time.Duration
 
-	mu     sync.Mutex // serializes proposals: the store has one writer
-	closed bool
+	mu      sync.Mutex // serializes proposals: the store has one writer
+	closed  bool
+	applyOp op.Op // reused by applyEntry under mu
 }
 
 // New returns an engine over st.
@@ -88,14 +89,14 @@ func (e *Engine) Propose(ctx context.Context, o *op.Op) (any, error) {
 // applyEntry is what the replicated state machine will do with a committed
 // log entry: decode the operation and apply it.
 func (e *Engine) applyEntry(entry []byte) (any, error) {
-	o, rest, err := op.Decode(entry)
+	rest, err := op.DecodeInto(&e.applyOp, entry)
 	if err != nil {
 		return nil, err
 	}
 	if len(rest) != 0 {
 		return nil, op.ErrTruncated
 	}
-	return e.st.Apply(&o)
+	return e.st.Apply(&e.applyOp)
 }
 
 // Run runs the engine's background work (the active expiry cycle) until ctx

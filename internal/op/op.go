@@ -112,8 +112,12 @@ var (
 	ErrCode      = errors.New("op: unknown op code")
 )
 
-// maxArgs bounds the argument count a decoder accepts before it allocates.
-const maxArgs = 1 << 24
+// maxArgs bounds the argument count a decoder accepts before it allocates;
+// maxDB bounds the database index.
+const (
+	maxArgs = 1 << 24
+	maxDB   = 1 << 16
+)
 
 // AppendEncode appends the encoding of o to dst:
 //
@@ -144,51 +148,73 @@ func Encode(o *Op) []byte {
 // returned Args alias b: the caller must not modify b while the Op is in use.
 func Decode(b []byte) (Op, []byte, error) {
 	var o Op
+	rest, err := DecodeInto(&o, b)
+	return o, rest, err
+}
+
+// DecodeInto is Decode into o, reusing the capacity of o.Args (the apply
+// loop decodes every entry into one Op without allocating).
+func DecodeInto(o *Op, b []byte) ([]byte, error) {
+	rest, err := decode(o, b)
+	if err != nil {
+		*o = Op{Args: o.Args[:0]}
+	}
+	return rest, err
+}
+
+func decode(o *Op, b []byte) ([]byte, error) {
 	if len(b) == 0 {
-		return o, nil, ErrTruncated
+		return nil, ErrTruncated
 	}
 	if b[0] != Version {
-		return o, nil, fmt.Errorf("%w %d", ErrVersion, b[0])
+		return nil, fmt.Errorf("%w %d", ErrVersion, b[0])
 	}
 	b = b[1:]
 	code, b, err := uvarint(b)
 	if err != nil {
-		return o, nil, err
+		return nil, err
 	}
 	if code == 0 || code >= uint64(numCodes) {
-		return o, nil, fmt.Errorf("%w %d", ErrCode, code)
+		return nil, fmt.Errorf("%w %d", ErrCode, code)
 	}
 	db, b, err := uvarint(b)
 	if err != nil {
-		return o, nil, err
+		return nil, err
+	}
+	if db > maxDB {
+		return nil, ErrTruncated
 	}
 	t, n := binary.Varint(b)
 	if n <= 0 {
-		return o, nil, ErrTruncated
+		return nil, ErrTruncated
 	}
 	b = b[n:]
 	nargs, b, err := uvarint(b)
 	if err != nil {
-		return o, nil, err
+		return nil, err
 	}
 	if nargs > maxArgs || nargs > uint64(len(b)) {
-		return o, nil, ErrTruncated
+		return nil, ErrTruncated
 	}
 	o.Code, o.DB, o.Time = Code(code), int(db), t
-	o.Args = make([][]byte, nargs)
+	if uint64(cap(o.Args)) >= nargs {
+		o.Args = o.Args[:nargs]
+	} else {
+		o.Args = make([][]byte, nargs)
+	}
 	for i := range o.Args {
 		var l uint64
 		l, b, err = uvarint(b)
 		if err != nil {
-			return o, nil, err
+			return nil, err
 		}
 		if l > uint64(len(b)) {
-			return o, nil, ErrTruncated
+			return nil, ErrTruncated
 		}
 		o.Args[i] = b[:l:l]
 		b = b[l:]
 	}
-	return o, b, nil
+	return b, nil
 }
 
 func uvarint(b []byte) (uint64, []byte, error) {
@@ -204,7 +230,19 @@ func Int(b []byte) (int64, error) {
 	return strconv.ParseInt(string(b), 10, 64)
 }
 
-// Itoa formats an integer argument.
+// Itoa formats an integer argument. Values 0..15 (flag words, small
+// counts) return shared slices that callers must not modify.
 func Itoa(n int64) []byte {
+	if n >= 0 && n < int64(len(smallInts)) {
+		return smallInts[n]
+	}
 	return strconv.AppendInt(nil, n, 10)
 }
+
+var smallInts = func() (t [16][]byte) {
+	for i := range t {
+		t[i] = strconv.AppendInt(nil, int64(i), 10)
+		t[i] = t[i][:len(t[i]):len(t[i])]
+	}
+	return t
+}()

@@ -15,7 +15,7 @@ func TestEncodeDecode_RoundTrip(t *testing.T) {
 	ops := []Op{
 		{Code: Set, DB: 0, Time: 1700000000000, Args: [][]byte{[]byte("k"), []byte("v"), []byte("0"), []byte("0")}},
 		{Code: Del, DB: 15, Time: 1, Args: [][]byte{[]byte("a"), {}, []byte("c\x00d")}},
-		{Code: FlushAll, DB: 0, Time: -5, Args: [][]byte{}},
+		{Code: FlushAll, DB: 0, Time: -5},
 	}
 	for _, o := range ops {
 		b := Encode(&o)

@@ -9,7 +9,9 @@ import (
 	"github.com/skiffdb/skiff/internal/op"
 )
 
-// SetResult is the reply of op.Set.
+// SetResult is the reply of op.Set with op.SetGet. Without SetGet the reply
+// is int64(1) when the value was written and int64(0) when NX/XX prevented
+// it (small integers box without allocating).
 type SetResult struct {
 	Done   bool   // the value was written (false when NX/XX prevented it)
 	Old    []byte // previous value when op.SetGet was asked and a string existed
@@ -66,12 +68,18 @@ func applySet(s *Store, o *op.Op) (any, error) {
 		res.Old, res.HadOld = e.val.([]byte), true
 	}
 	if (flags&op.SetNX != 0 && e != nil) || (flags&op.SetXX != 0 && e == nil) {
+		if flags&op.SetGet == 0 {
+			return int64(0), nil
+		}
 		return res, nil
 	}
 	if flags&op.SetKeepTTL != 0 && e != nil {
 		at = e.expireAt
 	}
 	s.setEntry(d, key, TypeString, o.Args[1], at)
+	if flags&op.SetGet == 0 {
+		return int64(1), nil
+	}
 	res.Done = true
 	return res, nil
 }

@@ -1,0 +1,461 @@
+package command
+
+import (
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/skiffdb/skiff/internal/resp"
+)
+
+// replyMode is a connection's CLIENT REPLY state.
+type replyMode uint8
+
+const (
+	replyOn   replyMode = iota
+	replyOff            // CLIENT REPLY OFF: no replies until CLIENT REPLY ON
+	replySkip           // CLIENT REPLY SKIP: the next command's reply is dropped
+)
+
+// replyState is the per-client CLIENT REPLY machinery, owned by the
+// connection goroutine.
+type replyState struct {
+	mode replyMode
+	real *resp.Writer // the connection's writer while replies are muted
+	sink *resp.Writer // discards replies
+}
+
+// replyWriter returns the writer the next command's replies go to: w itself,
+// or a discarding writer while CLIENT REPLY OFF is on or for the one command
+// after CLIENT REPLY SKIP. Server.Exec calls it before running a command and
+// restoreProto after.
+func (c *Client) replyWriter(w *resp.Writer) *resp.Writer {
+	if c.reply.mode == replyOn {
+		return w
+	}
+	if c.reply.mode == replySkip {
+		c.reply.mode = replyOn
+	}
+	if c.reply.sink == nil {
+		c.reply.sink = resp.NewWriter(io.Discard)
+	}
+	c.reply.real = w
+	c.reply.sink.SetProto(w.Proto())
+	return c.reply.sink
+}
+
+// restoreProto carries a protocol switch made while replies were muted (HELLO
+// under CLIENT REPLY OFF) to the connection's writer, and drops what the
+// muted command wrote.
+func (c *Client) restoreProto(w, used *resp.Writer) {
+	if used != w {
+		w.SetProto(used.Proto())
+		_ = used.Flush()
+	}
+}
+
+// errClientName is Redis's error for a name with forbidden characters.
+const errClientName replyError = "ERR Client names cannot contain spaces, newlines or special characters."
+
+// validClientAttr reports whether b may be a client name, lib-name or
+// lib-ver: printable ASCII without spaces ('!'..'~'), as Redis requires.
+func validClientAttr(b []byte) bool {
+	for _, ch := range b {
+		if ch < '!' || ch > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+func clientSubcommands() map[string]*Command {
+	const g = "connection"
+	sub := func(name string, arity int, f Flags, since, summary, complexity string, h Handler) *Command {
+		return &Command{Name: "client|" + name, Arity: arity, Flags: f, Group: g, Since: since, Summary: summary, Complexity: complexity, Handler: h}
+	}
+	const std = NoScript | Loading | Stale
+	return map[string]*Command{
+		"id":       sub("id", 2, std, "5.0.0", "Returns the unique client ID of the connection.", "O(1)", func(c *Ctx) { c.W.WriteInt(c.Client.ID) }),
+		"getname":  sub("getname", 2, std, "2.6.9", "Returns the name of the connection.", "O(1)", cmdClientGetName),
+		"setname":  sub("setname", 3, std, "2.6.9", "Sets the connection name.", "O(1)", cmdClientSetName),
+		"setinfo":  sub("setinfo", 4, std, "7.2.0", "Sets information specific to the client or connection.", "O(1)", cmdClientSetInfo),
+		"info":     sub("info", 2, std, "6.2.0", "Returns information about the connection.", "O(1)", cmdClientInfo),
+		"list":     sub("list", -2, Admin|std, "2.4.0", "Lists open connections.", "O(N) where N is the number of client connections", cmdClientList),
+		"kill":     sub("kill", -3, Admin|std, "2.4.0", "Terminates open connections.", "O(N) where N is the number of client connections", cmdClientKill),
+		"no-evict": sub("no-evict", 3, Admin|std, "7.0.0", "Sets the client eviction mode of the connection.", "O(1)", cmdClientNoEvict),
+		"no-touch": sub("no-touch", 3, std, "7.2.0", "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.", "O(1)", cmdClientNoTouch),
+		"reply":    sub("reply", 3, std, "3.2.0", "Instructs the server whether to reply to commands.", "O(1)", cmdClientReply),
+		"help":     sub("help", 2, Loading|Stale, "5.0.0", "Returns helpful text about the different subcommands.", "O(1)", cmdClientHelp),
+	}
+}
+
+func cmdClientGetName(c *Ctx) {
+	if n := c.Client.Name(); n != "" {
+		c.W.WriteBulkString(n)
+		return
+	}
+	c.W.WriteNull()
+}
+
+func cmdClientSetName(c *Ctx) {
+	if !validClientAttr(c.Args[2]) {
+		c.Error(errClientName)
+		return
+	}
+	c.Client.SetName(string(c.Args[2]))
+	c.OK()
+}
+
+func cmdClientSetInfo(c *Ctx) {
+	attr := string(c.Args[2])
+	val := string(c.Args[3])
+	var name, ver *string
+	switch {
+	case c.ArgIs(2, "lib-name"):
+		name = &val
+	case c.ArgIs(2, "lib-ver"):
+		ver = &val
+	default:
+		c.ErrorString("ERR Unrecognized option '" + attr + "'")
+		return
+	}
+	if !validClientAttr(c.Args[3]) {
+		c.ErrorString("ERR " + attr + " cannot contain spaces, newlines or special characters.")
+		return
+	}
+	c.Client.SetLibInfo(name, ver)
+	c.OK()
+}
+
+// appendClientInfo appends Redis 7.2's CLIENT LIST line for s (without the
+// newline). Fields skiff does not track (buffers, memory, fd) read 0 or -1.
+func appendClientInfo(b []byte, s Snapshot) []byte {
+	b = append(b, "id="...)
+	b = strconv.AppendInt(b, s.ID, 10)
+	b = append(b, " addr="...)
+	b = append(b, s.Addr...)
+	b = append(b, " laddr="...)
+	b = append(b, s.LAddr...)
+	b = append(b, " fd=-1 name="...)
+	b = append(b, s.Name...)
+	b = append(b, " age="...)
+	b = strconv.AppendInt(b, s.AgeSec, 10)
+	b = append(b, " idle="...)
+	b = strconv.AppendInt(b, s.IdleSec, 10)
+	b = append(b, " flags="...)
+	n := len(b)
+	if s.NoEvict {
+		b = append(b, 'e')
+	}
+	if s.NoTouch {
+		b = append(b, 'T')
+	}
+	if len(b) == n {
+		b = append(b, 'N')
+	}
+	b = append(b, " db="...)
+	b = strconv.AppendInt(b, int64(s.DB), 10)
+	b = append(b, " sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd="...)
+	b = append(b, s.LastCmd...)
+	b = append(b, " user=default redir=-1 resp="...)
+	b = strconv.AppendInt(b, int64(s.Proto), 10)
+	b = append(b, " lib-name="...)
+	b = append(b, s.LibName...)
+	b = append(b, " lib-ver="...)
+	b = append(b, s.LibVer...)
+	return b
+}
+
+// snapshot returns cl's listing as seen by the command running in c: for
+// the calling client the current command and no idle time, as Redis shows
+// them (it records the command before running it).
+func snapshot(c *Ctx, cl *Client, now time.Time) Snapshot {
+	s := cl.Snapshot(now)
+	if cl == c.Client {
+		s.LastCmd = c.Cmd.Name
+		s.IdleSec = 0
+	}
+	return s
+}
+
+func cmdClientInfo(c *Ctx) {
+	b := appendClientInfo(nil, snapshot(c, c.Client, time.Now()))
+	c.W.WriteVerbatim("txt", append(b, '\n'))
+}
+
+// clientTypeKnown reports whether name is one of Redis's client types for
+// CLIENT LIST/KILL TYPE. Every skiff connection is of type normal.
+func clientTypeKnown(name string) (normal, ok bool) {
+	switch {
+	case equalFold(name, "normal"):
+		return true, true
+	case equalFold(name, "slave"), equalFold(name, "replica"), equalFold(name, "master"), equalFold(name, "pubsub"):
+		return false, true
+	}
+	return false, false
+}
+
+func equalFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// cmdClientList is CLIENT LIST [TYPE type | ID id [id ...]].
+func cmdClientList(c *Ctx) {
+	now := time.Now()
+	var b []byte
+	switch {
+	case len(c.Args) == 4 && c.ArgIs(2, "type"):
+		normal, ok := clientTypeKnown(c.Arg(3))
+		if !ok {
+			c.ErrorString("ERR Unknown client type '" + c.Arg(3) + "'")
+			return
+		}
+		if normal {
+			for _, cl := range c.Srv.clients.list() {
+				b = append(appendClientInfo(b, snapshot(c, cl, now)), '\n')
+			}
+		}
+	case len(c.Args) > 3 && c.ArgIs(2, "id"):
+		ids := make([]int64, 0, len(c.Args)-3)
+		for i := 3; i < len(c.Args); i++ {
+			id, err := ParseInt(c.Args[i])
+			if err != nil {
+				c.ErrorString("ERR Invalid client ID")
+				return
+			}
+			ids = append(ids, id)
+		}
+		byID := make(map[int64]*Client)
+		for _, cl := range c.Srv.clients.list() {
+			byID[cl.ID] = cl
+		}
+		for _, id := range ids {
+			if cl := byID[id]; cl != nil {
+				b = append(appendClientInfo(b, snapshot(c, cl, now)), '\n')
+			}
+		}
+	case len(c.Args) != 2:
+		c.SyntaxError()
+		return
+	default:
+		for _, cl := range c.Srv.clients.list() {
+			b = append(appendClientInfo(b, snapshot(c, cl, now)), '\n')
+		}
+	}
+	if b == nil {
+		b = []byte{}
+	}
+	c.W.WriteVerbatim("txt", b)
+}
+
+// cmdClientKill is CLIENT KILL addr (old form: +OK or "No such client", may
+// kill the caller) or CLIENT KILL <filter> <value> ... (new form: the count
+// killed; the caller is skipped unless SKIPME no). Killing the caller sets
+// CloseAfterReply so the reply is sent before the connection closes.
+func cmdClientKill(c *Ctx) {
+	var (
+		addr, laddr     *string
+		id              int64
+		typeSet, normal bool
+		skipme          = true
+	)
+	old := len(c.Args) == 3
+	if old {
+		a := c.Arg(2)
+		addr = &a
+		skipme = false
+	} else {
+		for i := 2; i < len(c.Args); i += 2 {
+			more := i+1 < len(c.Args)
+			if !more {
+				c.SyntaxError()
+				return
+			}
+			v := c.Arg(i + 1)
+			switch {
+			case c.ArgIs(i, "id"):
+				n, err := ParseInt(c.Args[i+1])
+				if err != nil || n < 1 {
+					c.ErrorString("ERR client-id should be greater than 0")
+					return
+				}
+				id = n
+			case c.ArgIs(i, "type"):
+				n, ok := clientTypeKnown(v)
+				if !ok {
+					c.ErrorString("ERR Unknown client type '" + v + "'")
+					return
+				}
+				typeSet, normal = true, n
+			case c.ArgIs(i, "addr"):
+				addr = &v
+			case c.ArgIs(i, "laddr"):
+				laddr = &v
+			case c.ArgIs(i, "user"):
+				if v != defaultUser {
+					c.ErrorString("ERR No such user '" + v + "'")
+					return
+				}
+			case c.ArgIs(i, "skipme"):
+				switch {
+				case equalFold(v, "yes"):
+					skipme = true
+				case equalFold(v, "no"):
+					skipme = false
+				default:
+					c.SyntaxError()
+					return
+				}
+			default:
+				c.SyntaxError()
+				return
+			}
+		}
+	}
+	killed := int64(0)
+	for _, cl := range c.Srv.clients.list() {
+		switch {
+		case addr != nil && cl.Addr != *addr,
+			laddr != nil && cl.LAddr != *laddr,
+			typeSet && !normal,
+			id != 0 && cl.ID != id,
+			cl == c.Client && skipme:
+			continue
+		}
+		if cl == c.Client {
+			c.Client.CloseAfterReply = true
+		} else if cl.Kill != nil {
+			cl.Kill()
+		}
+		killed++
+	}
+	if !old {
+		c.W.WriteInt(killed)
+		return
+	}
+	if killed == 0 {
+		c.ErrorString("ERR No such client")
+		return
+	}
+	c.OK()
+}
+
+// onOff parses CLIENT NO-EVICT / NO-TOUCH's argument.
+func onOff(c *Ctx, i int) (on, ok bool) {
+	switch {
+	case c.ArgIs(i, "on"):
+		return true, true
+	case c.ArgIs(i, "off"):
+		return false, true
+	}
+	c.SyntaxError()
+	return false, false
+}
+
+// cmdClientNoEvict records the flag (shown in CLIENT LIST); skiff never
+// evicts clients.
+func cmdClientNoEvict(c *Ctx) {
+	if on, ok := onOff(c, 2); ok {
+		c.Client.noEvict.Store(on)
+		c.OK()
+	}
+}
+
+// cmdClientNoTouch records the flag (shown in CLIENT LIST).
+func cmdClientNoTouch(c *Ctx) {
+	if on, ok := onOff(c, 2); ok {
+		c.Client.noTouch.Store(on)
+		c.OK()
+	}
+}
+
+// cmdClientReply is CLIENT REPLY ON|OFF|SKIP. OFF and SKIP are not answered
+// (that is their point); ON is answered even when replies were off.
+func cmdClientReply(c *Ctx) {
+	switch {
+	case c.ArgIs(2, "on"):
+		if c.W == c.Client.reply.sink && c.Client.reply.real != nil {
+			c.W = c.Client.reply.real
+		}
+		c.Client.reply.mode = replyOn
+		c.OK()
+	case c.ArgIs(2, "off"):
+		c.Client.reply.mode = replyOff
+	case c.ArgIs(2, "skip"):
+		if c.Client.reply.mode != replyOff {
+			c.Client.reply.mode = replySkip
+		}
+	default:
+		c.SyntaxError()
+	}
+}
+
+func cmdClientHelp(c *Ctx) {
+	writeHelp(c, "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+		"CACHING (YES|NO)",
+		"    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+		"GETREDIR",
+		"    Return the client ID we are redirecting to when tracking is enabled.",
+		"GETNAME",
+		"    Return the name of the current connection.",
+		"ID",
+		"    Return the ID of the current connection.",
+		"INFO",
+		"    Return information about the current client connection.",
+		"KILL <ip:port>",
+		"    Kill connection made from <ip:port>.",
+		"KILL <option> <value> [<option> <value> [...]]",
+		"    Kill connections. Options are:",
+		"    * ADDR (<ip:port>|<unixsocket>:0)",
+		"      Kill connections made from the specified address",
+		"    * LADDR (<ip:port>|<unixsocket>:0)",
+		"      Kill connections made to specified local address",
+		"    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+		"      Kill connections by type.",
+		"    * USER <username>",
+		"      Kill connections authenticated by <username>.",
+		"    * SKIPME (YES|NO)",
+		"      Skip killing current connection (default: yes).",
+		"LIST [options ...]",
+		"    Return information about client connections. Options:",
+		"    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+		"      Return clients of specified type.",
+		"UNPAUSE",
+		"    Stop the current client pause, resuming traffic.",
+		"PAUSE <timeout> [WRITE|ALL]",
+		"    Suspend all, or just write, clients for <timeout> milliseconds.",
+		"REPLY (ON|OFF|SKIP)",
+		"    Control the replies sent to the current connection.",
+		"SETNAME <name>",
+		"    Assign the name <name> to the current connection.",
+		"SETINFO <option> <value>",
+		"    Set client meta attr. Options are:",
+		"    * LIB-NAME: the client lib name.",
+		"    * LIB-VER: the client lib version.",
+		"UNBLOCK <clientid> [TIMEOUT|ERROR]",
+		"    Unblock the specified blocked client.",
+		"TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+		"         [OPTIN] [OPTOUT] [NOLOOP]",
+		"    Control server assisted client side caching.",
+		"TRACKINGINFO",
+		"    Report tracking status for the current connection.",
+		"NO-EVICT (ON|OFF)",
+		"    Protect current client connection from eviction.",
+		"NO-TOUCH (ON|OFF)",
+		"    Will not touch LRU/LFU stats when this mode is on.")
+}

@@ -1,0 +1,345 @@
+package command
+
+import (
+	"math"
+
+	"github.com/skiffdb/skiff/internal/op"
+	"github.com/skiffdb/skiff/internal/store"
+)
+
+func stringCommands() []*Command {
+	const g = "string"
+	return []*Command{
+		{Name: "get", Arity: 2, Flags: ReadOnly | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "1.0.0", Summary: "Returns the string value of a key.", Handler: cmdGet},
+		{Name: "set", Arity: -3, Flags: Write | DenyOOM, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "1.0.0", Summary: "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.", Handler: cmdSet},
+		{Name: "setnx", Arity: 3, Flags: Write | DenyOOM | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "1.0.0", Summary: "Set the string value of a key only when the key doesn't exist.", Handler: cmdSetNX},
+		{Name: "setex", Arity: 4, Flags: Write | DenyOOM, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "2.0.0", Summary: "Sets the string value and expiration time of a key. Creates the key if it doesn't exist.", Handler: cmdSetEX},
+		{Name: "psetex", Arity: 4, Flags: Write | DenyOOM, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "2.6.0", Summary: "Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn't exist.", Handler: cmdSetEX},
+		{Name: "getset", Arity: 3, Flags: Write | DenyOOM | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "1.0.0", Summary: "Returns the previous string value of a key after setting it to a new value.", Handler: cmdGetSet},
+		{Name: "getdel", Arity: 2, Flags: Write | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "6.2.0", Summary: "Returns the string value of a key after deleting the key.", Handler: cmdGetDel},
+		{Name: "getex", Arity: -2, Flags: Write | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "6.2.0", Summary: "Returns the string value of a key after setting its expiration time.", Handler: cmdGetEx},
+		{Name: "mget", Arity: -2, Flags: ReadOnly | Fast, FirstKey: 1, LastKey: -1, Step: 1, Group: g, Since: "1.0.0", Summary: "Atomically returns the string values of one or more keys.", Handler: cmdMGet},
+		{Name: "mset", Arity: -3, Flags: Write | DenyOOM, FirstKey: 1, LastKey: -1, Step: 2, Group: g, Since: "1.0.1", Summary: "Atomically creates or modifies the string values of one or more keys.", Handler: cmdMSet},
+		{Name: "msetnx", Arity: -3, Flags: Write | DenyOOM, FirstKey: 1, LastKey: -1, Step: 2, Group: g, Since: "1.0.1", Summary: "Atomically modifies the string values of one or more keys only when all keys don't exist.", Handler: cmdMSet},
+		{Name: "append", Arity: 3, Flags: Write | DenyOOM | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "2.0.0", Summary: "Appends a string to the value of a key. Creates the key if it doesn't exist.", Handler: cmdAppend},
+		{Name: "strlen", Arity: 2, Flags: ReadOnly | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "2.2.0", Summary: "Returns the length of a string value.", Handler: cmdStrlen},
+		{Name: "getrange", Arity: 4, Flags: ReadOnly, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "2.4.0", Summary: "Returns a substring of the string stored at a key.", Handler: cmdGetRange},
+		{Name: "substr", Arity: 4, Flags: ReadOnly, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "1.0.0", Summary: "Returns a substring from a string value.", Handler: cmdGetRange},
+		{Name: "setrange", Arity: 4, Flags: Write | DenyOOM, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "2.2.0", Summary: "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.", Handler: cmdSetRange},
+		{Name: "incr", Arity: 2, Flags: Write | DenyOOM | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "1.0.0", Summary: "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", Handler: cmdIncr},
+		{Name: "decr", Arity: 2, Flags: Write | DenyOOM | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "1.0.0", Summary: "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", Handler: cmdIncr},
+		{Name: "incrby", Arity: 3, Flags: Write | DenyOOM | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "1.0.0", Summary: "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.", Handler: cmdIncr},
+		{Name: "decrby", Arity: 3, Flags: Write | DenyOOM | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "1.0.0", Summary: "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist.", Handler: cmdIncr},
+		{Name: "incrbyfloat", Arity: 3, Flags: Write | DenyOOM | Fast, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "2.6.0", Summary: "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.", Handler: cmdIncrByFloat},
+		{Name: "lcs", Arity: -3, Flags: ReadOnly, FirstKey: 1, LastKey: 2, Step: 1, Group: g, Since: "7.0.0", Summary: "Finds the longest common substring.", Handler: cmdLCS},
+	}
+}
+
+func cmdGet(c *Ctx) {
+	v, ok, err := c.Store().Get(c.DB(), c.Args[1], c.Now())
+	switch {
+	case err != nil:
+		c.Error(err)
+	case !ok:
+		c.Srv.stats.keyspaceMiss.Add(1)
+		c.W.WriteNull()
+	default:
+		c.Srv.stats.keyspaceHits.Add(1)
+		c.W.WriteBulk(v)
+	}
+}
+
+// expireArg is one of the EX/PX/EXAT/PXAT options.
+type expireUnit int
+
+const (
+	unitNone expireUnit = iota
+	unitEX
+	unitPX
+	unitEXAT
+	unitPXAT
+)
+
+// deadline converts an expire option value to an absolute unix-ms deadline
+// with Redis's validation (getExpireMillisecondsOrReply).
+func deadline(c *Ctx, unit expireUnit, arg []byte) (int64, error) {
+	n, err := ParseInt(arg)
+	if err != nil {
+		return 0, err
+	}
+	invalid := replyError("ERR invalid expire time in '" + c.Cmd.Name + "' command")
+	if n <= 0 {
+		return 0, invalid
+	}
+	if unit == unitEX || unit == unitEXAT {
+		if n > math.MaxInt64/1000 {
+			return 0, invalid
+		}
+		n *= 1000
+	}
+	if unit == unitEX || unit == unitPX {
+		now := c.Now()
+		if n > math.MaxInt64-now {
+			return 0, invalid
+		}
+		n += now
+	}
+	return n, nil
+}
+
+func cmdSet(c *Ctx) {
+	var flags int64
+	unit := unitNone
+	var expArg []byte
+	for i := 3; i < len(c.Args); i++ {
+		a := c.Args[i]
+		hasNext := i+1 < len(c.Args)
+		switch {
+		case c.ArgIs(i, "nx") && flags&op.SetXX == 0:
+			flags |= op.SetNX
+		case c.ArgIs(i, "xx") && flags&op.SetNX == 0:
+			flags |= op.SetXX
+		case c.ArgIs(i, "get"):
+			flags |= op.SetGet
+		case c.ArgIs(i, "keepttl") && unit == unitNone:
+			flags |= op.SetKeepTTL
+		case len(a) == 2 && hasNext && unit == unitNone && flags&op.SetKeepTTL == 0 && (c.ArgIs(i, "ex") || c.ArgIs(i, "px")):
+			unit = unitEX
+			if c.ArgIs(i, "px") {
+				unit = unitPX
+			}
+			i++
+			expArg = c.Args[i]
+		case len(a) == 4 && hasNext && unit == unitNone && flags&op.SetKeepTTL == 0 && (c.ArgIs(i, "exat") || c.ArgIs(i, "pxat")):
+			unit = unitEXAT
+			if c.ArgIs(i, "pxat") {
+				unit = unitPXAT
+			}
+			i++
+			expArg = c.Args[i]
+		default:
+			c.SyntaxError()
+			return
+		}
+	}
+	var at int64
+	if unit != unitNone {
+		var err error
+		if at, err = deadline(c, unit, expArg); err != nil {
+			c.Error(err)
+			return
+		}
+	}
+	c.Propose(c.NewOp(op.Set, c.Args[1], c.Args[2], op.Itoa(flags), op.Itoa(at)), replySet)
+}
+
+// replySet writes SET's reply: with GET the old value (a store.SetResult),
+// else OK or null (int64 1 or 0).
+func replySet(c *Ctx, v any) {
+	if r, ok := v.(store.SetResult); ok {
+		if r.HadOld {
+			c.W.WriteBulk(r.Old)
+		} else {
+			c.W.WriteNull()
+		}
+		return
+	}
+	if v.(int64) == 1 {
+		c.OK()
+	} else {
+		c.W.WriteNull()
+	}
+}
+
+func cmdSetNX(c *Ctx) {
+	c.Propose(c.NewOp(op.Set, c.Args[1], c.Args[2], op.Itoa(op.SetNX), op.Itoa(0)), ReplyInt)
+}
+
+func cmdSetEX(c *Ctx) {
+	unit := unitEX
+	if c.Cmd.Name == "psetex" {
+		unit = unitPX
+	}
+	at, err := deadline(c, unit, c.Args[2])
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	c.Propose(c.NewOp(op.Set, c.Args[1], c.Args[3], op.Itoa(0), op.Itoa(at)), ReplyOK)
+}
+
+func cmdGetSet(c *Ctx) {
+	c.Propose(c.NewOp(op.Set, c.Args[1], c.Args[2], op.Itoa(op.SetGet), op.Itoa(0)), replySet)
+}
+
+func cmdGetDel(c *Ctx) {
+	c.Propose(c.NewOp(op.GetDel, c.Args[1]), ReplyBulkOrNull)
+}
+
+func cmdGetEx(c *Ctx) {
+	var at int64 // 0 = keep
+	set := false
+	for i := 2; i < len(c.Args); i++ {
+		hasNext := i+1 < len(c.Args)
+		var unit expireUnit
+		switch {
+		case c.ArgIs(i, "persist") && !set:
+			at, set = -1, true
+			continue
+		case c.ArgIs(i, "ex") && hasNext && !set:
+			unit = unitEX
+		case c.ArgIs(i, "px") && hasNext && !set:
+			unit = unitPX
+		case c.ArgIs(i, "exat") && hasNext && !set:
+			unit = unitEXAT
+		case c.ArgIs(i, "pxat") && hasNext && !set:
+			unit = unitPXAT
+		default:
+			c.SyntaxError()
+			return
+		}
+		i++
+		var err error
+		if at, err = deadline(c, unit, c.Args[i]); err != nil {
+			c.Error(err)
+			return
+		}
+		set = true
+	}
+	if !set {
+		cmdGet(c)
+		return
+	}
+	c.Propose(c.NewOp(op.GetEx, c.Args[1], op.Itoa(at)), ReplyBulkOrNull)
+}
+
+func cmdMGet(c *Ctx) {
+	keys := c.Args[1:]
+	c.W.WriteArrayLen(len(keys))
+	c.Store().MGet(c.DB(), keys, c.Now(), func(v []byte, ok bool) {
+		if ok {
+			c.W.WriteBulk(v)
+		} else {
+			c.W.WriteNull()
+		}
+	})
+}
+
+func cmdMSet(c *Ctx) {
+	if len(c.Args)%2 == 0 {
+		c.WrongArity()
+		return
+	}
+	if c.Cmd.Name == "msetnx" {
+		c.Propose(c.NewOp(op.MSetNX, c.Args[1:]...), ReplyInt)
+		return
+	}
+	c.Propose(c.NewOp(op.MSet, c.Args[1:]...), ReplyOK)
+}
+
+func cmdAppend(c *Ctx) {
+	c.Propose(c.NewOp(op.Append, c.Args[1], c.Args[2]), ReplyInt)
+}
+
+func cmdStrlen(c *Ctx) {
+	v, _, err := c.Store().Get(c.DB(), c.Args[1], c.Now())
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	c.W.WriteInt(int64(len(v)))
+}
+
+func cmdGetRange(c *Ctx) {
+	start, err := ParseInt(c.Args[2])
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	end, err := ParseInt(c.Args[3])
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	v, _, err := c.Store().Get(c.DB(), c.Args[1], c.Now())
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	n := int64(len(v))
+	if start < 0 && end < 0 && start > end {
+		c.W.WriteBulk(nil)
+		return
+	}
+	if start < 0 {
+		start += n
+	}
+	if end < 0 {
+		end += n
+	}
+	start, end = max(start, 0), max(end, 0)
+	if end >= n {
+		end = n - 1
+	}
+	if start > end || n == 0 {
+		c.W.WriteBulk(nil)
+		return
+	}
+	c.W.WriteBulk(v[start : end+1])
+}
+
+func cmdSetRange(c *Ctx) {
+	off, err := ParseInt(c.Args[2])
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	if off < 0 {
+		c.Error(ErrOffsetRange)
+		return
+	}
+	if off+int64(len(c.Args[3])) > store.MaxStringLen {
+		// Only an error when the write would happen (key exists or value
+		// non-empty); let apply decide the rest.
+		if len(c.Args[3]) > 0 {
+			if _, _, err := c.Store().Get(c.DB(), c.Args[1], c.Now()); err != nil {
+				c.Error(err)
+				return
+			}
+			c.Error(ErrStringTooLong)
+			return
+		}
+	}
+	c.Propose(c.NewOp(op.SetRange, c.Args[1], op.Itoa(off), c.Args[3]), ReplyInt)
+}
+
+func cmdIncr(c *Ctx) {
+	var delta int64 = 1
+	switch c.Cmd.Name {
+	case "decr":
+		delta = -1
+	case "incrby", "decrby":
+		n, err := ParseInt(c.Args[2])
+		if err != nil {
+			c.Error(err)
+			return
+		}
+		delta = n
+		if c.Cmd.Name == "decrby" {
+			if n == math.MinInt64 {
+				c.ErrorString("ERR decrement would overflow")
+				return
+			}
+			delta = -n
+		}
+	}
+	c.Propose(c.NewOp(op.IncrBy, c.Args[1], op.Itoa(delta)), ReplyInt)
+}
+
+func cmdIncrByFloat(c *Ctx) {
+	if _, err := store.ParseLongDouble(c.Args[2]); err != nil {
+		c.Error(ErrNotFloat)
+		return
+	}
+	c.Propose(c.NewOp(op.IncrByFloat, c.Args[1], c.Args[2]), ReplyBulkOrNull)
+}
