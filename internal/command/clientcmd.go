@@ -20,9 +20,10 @@ const (
 // replyState is the per-client CLIENT REPLY machinery, owned by the
 // connection goroutine.
 type replyState struct {
-	mode replyMode
-	real *resp.Writer // the connection's writer while replies are muted
-	sink *resp.Writer // discards replies
+	mode  replyMode
+	real  *resp.Writer // the connection's writer while replies are muted
+	sink  *resp.Writer // discards replies
+	proto int          // the protocol when the muted command started
 }
 
 // replyWriter returns the writer the next command's replies go to: w itself,
@@ -40,6 +41,7 @@ func (c *Client) replyWriter(w *resp.Writer) *resp.Writer {
 		c.reply.sink = resp.NewWriter(io.Discard)
 	}
 	c.reply.real = w
+	c.reply.proto = w.Proto()
 	c.reply.sink.SetProto(w.Proto())
 	return c.reply.sink
 }
@@ -49,9 +51,21 @@ func (c *Client) replyWriter(w *resp.Writer) *resp.Writer {
 // muted command wrote.
 func (c *Client) restoreProto(w, used *resp.Writer) {
 	if used != w {
-		w.SetProto(used.Proto())
+		if used.Proto() != c.reply.proto {
+			w.SetProto(used.Proto())
+		}
 		_ = used.Flush()
 	}
+}
+
+// unmute turns replies back on from within a command running muted (CLIENT
+// REPLY ON, RESET): its own reply reaches the connection.
+func unmute(c *Ctx) {
+	cl := c.Client
+	if c.W == cl.reply.sink && cl.reply.real != nil {
+		c.W = cl.reply.real
+	}
+	cl.reply.mode = replyOn
 }
 
 // errClientName is Redis's error for a name with forbidden characters.
@@ -389,10 +403,7 @@ func cmdClientNoTouch(c *Ctx) {
 func cmdClientReply(c *Ctx) {
 	switch {
 	case c.ArgIs(2, "on"):
-		if c.W == c.Client.reply.sink && c.Client.reply.real != nil {
-			c.W = c.Client.reply.real
-		}
-		c.Client.reply.mode = replyOn
+		unmute(c)
 		c.OK()
 	case c.ArgIs(2, "off"):
 		c.Client.reply.mode = replyOff

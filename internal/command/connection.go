@@ -167,6 +167,7 @@ func cmdQuit(c *Ctx) {
 // RESET.
 func cmdReset(c *Ctx) {
 	cl := c.Client
+	unmute(c)
 	cl.SelectDB(0)
 	cl.SetProto(2)
 	c.W.SetProto(2)
@@ -174,7 +175,6 @@ func cmdReset(c *Ctx) {
 	cl.ReadOnly = false
 	cl.noEvict.Store(false)
 	cl.noTouch.Store(false)
-	cl.reply.mode = replyOn
 	cl.Authed = !c.Srv.AuthRequired()
 	c.W.WriteSimple("RESET")
 }

@@ -29,12 +29,7 @@ type Ctx struct {
 // Now returns the current unix time in milliseconds, read once per command:
 // every use within one command sees the same instant, and write operations
 // carry it.
-func (c *Ctx) Now() int64 {
-	if c.now == 0 {
-		c.now = c.Srv.eng.Now()
-	}
-	return c.now
-}
+func (c *Ctx) Now() int64 { return c.now }
 
 // Store returns the local store for reads.
 func (c *Ctx) Store() *store.Store { return c.Srv.eng.Store() }

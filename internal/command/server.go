@@ -30,6 +30,8 @@ type Options struct {
 	Logger   *slog.Logger
 	Version  string // skiff version
 	RESPAddr string // the address RESP listens on (for INFO and HELLO)
+	// Now overrides the command clock (unix ms) for tests; nil = wall clock.
+	Now func() int64
 	// Params are initial runtime parameters (CONFIG GET/SET), e.g.
 	// "requirepass", "databases"; unknown names are an error at New.
 	Params map[string]string
@@ -39,6 +41,7 @@ type Options struct {
 // use: each connection calls Exec on its own goroutine.
 type Server struct {
 	eng     Engine
+	clock   func() int64
 	log     *slog.Logger
 	table   *Table
 	clients clientRegistry
@@ -68,6 +71,7 @@ type serverStats struct {
 func NewServer(ctx context.Context, opts Options) (*Server, error) {
 	s := &Server{
 		eng:     opts.Engine,
+		clock:   opts.Now,
 		log:     opts.Logger,
 		version: opts.Version,
 		addr:    opts.RESPAddr,
@@ -127,7 +131,13 @@ func (s *Server) Exec(c *Client, args [][]byte, w *resp.Writer) {
 	out := w
 	w = c.replyWriter(out) // CLIENT REPLY OFF/SKIP mute replies
 	defer c.restoreProto(out, w)
-	ctx.Args, ctx.W, ctx.now, ctx.failed = args, w, 0, false
+	// One clock read per command serves both its time (Ctx.Now, carried in
+	// its operation) and its commandstats timing.
+	start := time.Now()
+	ctx.Args, ctx.W, ctx.now, ctx.failed = args, w, start.UnixMilli(), false
+	if s.clock != nil {
+		ctx.now = s.clock()
+	}
 	cmd := s.table.Lookup(args[0])
 	if cmd == nil {
 		s.stats.errorReplies.Add(1)
@@ -169,7 +179,6 @@ func (s *Server) Exec(c *Client, args [][]byte, w *resp.Writer) {
 		s.stats.errorReplies.Add(1)
 		return
 	}
-	start := time.Now()
 	cmd.Handler(ctx)
 	d := time.Since(start)
 	cmd.stats.calls.Add(1)

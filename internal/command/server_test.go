@@ -234,6 +234,12 @@ func TestClient_Reply(t *testing.T) {
 		{srvA("PING", "dropped"), ""},
 		{srvA("PING", "kept"), "$4\r\nkept\r\n"},
 	})
+	// RESET turns replies back on, is answered, and goes back to RESP2.
+	sc.exec("HELLO", "3")
+	sc.exec("CLIENT", "REPLY", "OFF")
+	if got := sc.exec("RESET"); got != "+RESET\r\n" || sc.w.Proto() != 2 {
+		t.Fatalf("RESET while muted: %q, proto %d", got, sc.w.Proto())
+	}
 	// A protocol switch made while muted still reaches the connection.
 	sc.exec("CLIENT", "REPLY", "OFF")
 	sc.exec("HELLO", "3")

@@ -284,3 +284,37 @@ func TestNew_PortInUse(t *testing.T) {
 		t.Fatalf("err = %v, want address already in use", err)
 	}
 }
+
+// TestActiveExpiry: keys past their deadline are removed by the expiry
+// cycle (through an operation), without being read.
+func TestActiveExpiry(t *testing.T) {
+	n := nodetest.Start(t, nil)
+	c := redis.NewClient(&redis.Options{Addr: n.Addr})
+	defer c.Close()
+	ctx := context.Background()
+	for i := 0; i < 500; i++ {
+		if err := c.Set(ctx, fmt.Sprint("tmp:", i), "x", 30*time.Millisecond).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Set(ctx, "keep", "x", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		size, err := c.DBSize(ctx).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if size == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("dbsize still %d after 10s: expiry cycle did not remove expired keys", size)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if v, err := c.Get(ctx, "keep").Result(); err != nil || v != "x" {
+		t.Fatalf("keep = %q %v", v, err)
+	}
+}
