@@ -43,7 +43,7 @@ func (s *Store) Digest() [32]byte {
 func appendValue(buf []byte, e *entry) []byte {
 	switch e.typ {
 	case TypeString:
-		v := e.val.([]byte)
+		v := e.str
 		buf = binary.AppendUvarint(buf, uint64(len(v)))
 		return append(buf, v...)
 	}

@@ -110,7 +110,7 @@ func applyRename(s *Store, o *op.Op) (any, error) {
 		return int64(0), nil
 	}
 	s.deleteEntry(d, src)
-	s.setEntry(d, dst, e.typ, e.val, e.expireAt)
+	s.setEntry(d, dst, e.value, e.expireAt)
 	return int64(1), nil
 }
 
@@ -131,17 +131,16 @@ func applyCopy(s *Store, o *op.Op) (any, error) {
 	if s.lookupWrite(dd, dst, o.Time) != nil && string(o.Args[3]) != "1" {
 		return int64(0), nil
 	}
-	s.setEntry(dd, dst, e.typ, cloneValue(e.typ, e.val), e.expireAt)
+	s.setEntry(dd, dst, cloneValue(e.value), e.expireAt)
 	return int64(1), nil
 }
 
 // cloneValue returns a copy of a value that shares nothing mutable with v.
 // Strings are never mutated within their length, so they can be shared.
-func cloneValue(t Type, v any) any {
-	switch t {
+func cloneValue(v value) value {
+	switch v.typ {
 	case TypeString:
-		b := v.([]byte)
-		return b[:len(b):len(b)] // a later APPEND to either key reallocates
+		v.str = v.str[:len(v.str):len(v.str)] // a later APPEND to either key reallocates
 	}
 	return v
 }
@@ -161,7 +160,7 @@ func applyMove(s *Store, o *op.Op) (any, error) {
 		return int64(0), nil
 	}
 	s.deleteEntry(d, key)
-	s.setEntry(dd, key, e.typ, e.val, e.expireAt)
+	s.put(dd, nil, key, e.value, e.expireAt)
 	return int64(1), nil
 }
 
@@ -376,7 +375,7 @@ func (s *Store) Object(dbi int, key []byte, now int64) (ObjectInfo, bool) {
 func encodingOf(e *entry) string {
 	switch e.typ {
 	case TypeString:
-		v := e.val.([]byte)
+		v := e.str
 		if len(v) <= 20 {
 			if _, err := ParseStrictInt(v); err == nil {
 				return "int"

@@ -6,6 +6,7 @@ import (
 	"hash/maphash"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/skiffdb/skiff/internal/op"
 )
@@ -55,17 +56,46 @@ var (
 // MaxStringLen is the largest string value (Redis's proto-max-bulk-len).
 const MaxStringLen = 512 << 20
 
+// value is a key's typed value. Strings live in str (no interface boxing:
+// one pointer chase less on GET); other types in obj.
+type value struct {
+	typ Type
+	str []byte // TypeString; never mutated within its length once published
+	obj any    // other types
+}
+
+func strValue(b []byte) value { return value{typ: TypeString, str: b} }
+
 // entry is one key. Fields other than atime are written only by apply.
 type entry struct {
-	key      string
-	hash     uint64
-	next     *entry
-	typ      Type
-	val      any   // TypeString: []byte (never mutated within its length once published)
+	key  string
+	hash uint64
+	next *entry
+	value
 	expireAt int64 // unix ms; 0 = no deadline
 	heapIdx  int   // position in the db's expiry heap; -1 when not in it
 	rev      uint64
 	atime    atomic.Int64 // last access, unix ms, node-local (not part of the state)
+	// inl holds short keys in the entry's own allocation (key points into
+	// it), so a lookup's key comparison touches no second cache line.
+	inl [inlineKey]byte
+}
+
+// inlineKey is the longest key stored inside its entry.
+const inlineKey = 24
+
+// newEntry allocates an entry for key, copying the key.
+func newEntry(key []byte) *entry {
+	e := &entry{heapIdx: -1}
+	if len(key) <= inlineKey && len(key) > 0 {
+		n := copy(e.inl[:], key)
+		// The string aliases e.inl, which is never written again: entries
+		// are immutable in their key, and the pointer keeps e alive.
+		e.key = unsafe.String(&e.inl[0], n)
+	} else {
+		e.key = string(key)
+	}
+	return e
 }
 
 type db struct {
@@ -194,16 +224,21 @@ func (s *Store) deleteEntry(d *db, key []byte) *entry {
 	return e
 }
 
-// setEntry creates or replaces key with a value of type t and the given
-// deadline (0 = none). Returns the entry.
-func (s *Store) setEntry(d *db, key []byte, t Type, val any, expireAt int64) *entry {
-	e := d.dict.find(key)
+// setEntry creates or replaces key with v and the given deadline (0 =
+// none). Returns the entry.
+func (s *Store) setEntry(d *db, key []byte, v value, expireAt int64) *entry {
+	return s.put(d, d.dict.find(key), key, v, expireAt)
+}
+
+// put is setEntry when the caller already looked the key up: e is the live
+// entry for key, or nil when key is absent (lookupWrite's answer).
+func (s *Store) put(d *db, e *entry, key []byte, v value, expireAt int64) *entry {
 	if e == nil {
-		e = &entry{key: string(key), heapIdx: -1}
+		e = newEntry(key)
 		d.dict.insert(e)
 	}
 	e.atime.Store(s.now)
-	e.typ, e.val = t, val
+	e.value = v
 	s.setExpire(d, e, expireAt)
 	e.rev = s.rev
 	return e

@@ -68,7 +68,7 @@ func TestSet_Conditions(t *testing.T) {
 func TestSet_GetOnWrongTypeFailsWithoutWriting(t *testing.T) {
 	s := New(Options{})
 	// Fake a non-string value directly: only strings exist in this version.
-	s.setEntry(s.dbs[0], []byte("h"), Type(99), nil, 0)
+	s.setEntry(s.dbs[0], []byte("h"), value{typ: Type(99)}, 0)
 	_, err := apply(t, s, op.Set, t0, "h", "v", strconv.Itoa(op.SetGet), "0")
 	if !errors.Is(err, ErrWrongType) {
 		t.Fatalf("err = %v, want wrong type", err)

@@ -65,7 +65,7 @@ func applySet(s *Store, o *op.Op) (any, error) {
 		if e.typ != TypeString {
 			return nil, ErrWrongType
 		}
-		res.Old, res.HadOld = e.val.([]byte), true
+		res.Old, res.HadOld = e.str, true
 	}
 	if (flags&op.SetNX != 0 && e != nil) || (flags&op.SetXX != 0 && e == nil) {
 		if flags&op.SetGet == 0 {
@@ -76,7 +76,7 @@ func applySet(s *Store, o *op.Op) (any, error) {
 	if flags&op.SetKeepTTL != 0 && e != nil {
 		at = e.expireAt
 	}
-	s.setEntry(d, key, TypeString, o.Args[1], at)
+	s.put(d, e, key, strValue(o.Args[1]), at)
 	if flags&op.SetGet == 0 {
 		return int64(1), nil
 	}
@@ -90,7 +90,7 @@ func applyMSet(s *Store, o *op.Op) (any, error) {
 	}
 	d := s.dbs[o.DB]
 	for i := 0; i < len(o.Args); i += 2 {
-		s.setEntry(d, o.Args[i], TypeString, o.Args[i+1], 0)
+		s.setEntry(d, o.Args[i], strValue(o.Args[i+1]), 0)
 	}
 	return nil, nil
 }
@@ -106,7 +106,7 @@ func applyMSetNX(s *Store, o *op.Op) (any, error) {
 		}
 	}
 	for i := 0; i < len(o.Args); i += 2 {
-		s.setEntry(d, o.Args[i], TypeString, o.Args[i+1], 0)
+		s.setEntry(d, o.Args[i], strValue(o.Args[i+1]), 0)
 	}
 	return int64(1), nil
 }
@@ -120,7 +120,7 @@ func (s *Store) stringFor(d *db, key []byte, now int64) (*entry, []byte, error) 
 	if e.typ != TypeString {
 		return nil, nil, ErrWrongType
 	}
-	return e, e.val.([]byte), nil
+	return e, e.str, nil
 }
 
 func applyGetDel(s *Store, o *op.Op) (any, error) {
@@ -171,7 +171,7 @@ func applyAppend(s *Store, o *op.Op) (any, error) {
 		return nil, err
 	}
 	if e == nil {
-		s.setEntry(d, o.Args[0], TypeString, o.Args[1], 0)
+		s.put(d, nil, o.Args[0], strValue(o.Args[1]), 0)
 		return int64(len(o.Args[1])), nil
 	}
 	if len(v)+len(o.Args[1]) > MaxStringLen {
@@ -179,7 +179,7 @@ func applyAppend(s *Store, o *op.Op) (any, error) {
 	}
 	// Appending past len never touches bytes a reader may hold (values are
 	// never mutated within their published length).
-	e.val = append(v, o.Args[1]...)
+	e.str = append(v, o.Args[1]...)
 	e.rev = s.rev
 	return int64(len(v) + len(o.Args[1])), nil
 }
@@ -209,9 +209,9 @@ func applySetRange(s *Store, o *op.Op) (any, error) {
 	copy(nv, v)
 	copy(nv[off:], val)
 	if e == nil {
-		s.setEntry(d, o.Args[0], TypeString, nv, 0)
+		s.put(d, nil, o.Args[0], strValue(nv), 0)
 	} else {
-		e.val = nv
+		e.str = nv
 		e.rev = s.rev
 	}
 	return int64(n), nil
@@ -242,9 +242,9 @@ func applyIncrBy(s *Store, o *op.Op) (any, error) {
 	cur += delta
 	nv := strconv.AppendInt(nil, cur, 10)
 	if e == nil {
-		s.setEntry(d, o.Args[0], TypeString, nv, 0)
+		s.put(d, nil, o.Args[0], strValue(nv), 0)
 	} else {
-		e.val = nv
+		e.str = nv
 		e.rev = s.rev
 	}
 	return cur, nil
@@ -275,9 +275,9 @@ func applyIncrByFloat(s *Store, o *op.Op) (any, error) {
 	cur.Add(cur, delta)
 	nv := FormatLongDouble(cur)
 	if e == nil {
-		s.setEntry(d, o.Args[0], TypeString, nv, 0)
+		s.put(d, nil, o.Args[0], strValue(nv), 0)
 	} else {
-		e.val = nv
+		e.str = nv
 		e.rev = s.rev
 	}
 	return nv, nil
@@ -360,7 +360,7 @@ func (s *Store) Get(dbi int, key []byte, now int64) (val []byte, found bool, err
 		s.mu.RUnlock()
 		return nil, false, ErrWrongType
 	}
-	v := e.val.([]byte)
+	v := e.str
 	s.mu.RUnlock()
 	return v, true, nil
 }
@@ -377,6 +377,6 @@ func (s *Store) MGet(dbi int, keys [][]byte, now int64, fn func(val []byte, ok b
 			fn(nil, false)
 			continue
 		}
-		fn(e.val.([]byte), true)
+		fn(e.str, true)
 	}
 }
