@@ -227,7 +227,47 @@ func uvarint(b []byte) (uint64, []byte, error) {
 
 // Int parses a decimal integer argument written by AppendInt/Itoa.
 func Int(b []byte) (int64, error) {
-	return strconv.ParseInt(string(b), 10, 64)
+	n, ok := ParseInt(b)
+	if !ok {
+		return 0, errNotInt
+	}
+	return n, nil
+}
+
+var errNotInt = errors.New("op: not an integer")
+
+// ParseInt parses a canonical decimal int64 the way Redis's string2ll does:
+// an optional '-', no '+', no spaces, no leading zeros ("0" itself is fine,
+// "-0" is not), no overflow. It does not allocate.
+func ParseInt(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 20 {
+		return 0, false
+	}
+	neg := b[0] == '-'
+	d := b
+	if neg {
+		d = b[1:]
+	}
+	if len(d) == 0 || (d[0] == '0' && (len(d) > 1 || neg)) {
+		return 0, false
+	}
+	var u uint64
+	for _, c := range d {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		if u > (1<<63)/10 {
+			return 0, false
+		}
+		u = u*10 + uint64(c-'0')
+	}
+	switch {
+	case neg && u <= 1<<63:
+		return -int64(u - 1) - 1, true
+	case !neg && u < 1<<63:
+		return int64(u), true
+	}
+	return 0, false
 }
 
 // Itoa formats an integer argument. Values 0..15 (flag words, small

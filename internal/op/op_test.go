@@ -103,3 +103,31 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestParseInt_LikeString2ll(t *testing.T) {
+	good := map[string]int64{
+		"0": 0, "1": 1, "-1": -1, "42": 42, "9223372036854775807": 9223372036854775807,
+		"-9223372036854775808": -9223372036854775808,
+	}
+	for s, want := range good {
+		if n, ok := ParseInt([]byte(s)); !ok || n != want {
+			t.Errorf("ParseInt(%q) = %d %v, want %d", s, n, ok, want)
+		}
+	}
+	for _, s := range []string{"", "-", "-0", "01", "+1", " 1", "1 ", "1a", "9223372036854775808",
+		"-9223372036854775809", "99999999999999999999", "1.0", "0x10", "123456789012345678901"} {
+		if n, ok := ParseInt([]byte(s)); ok {
+			t.Errorf("ParseInt(%q) = %d, want rejection", s, n)
+		}
+	}
+}
+
+func FuzzParseInt(f *testing.F) {
+	f.Add([]byte("-123"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		n, ok := ParseInt(b)
+		if ok && string(Itoa(n)) != string(b) {
+			t.Fatalf("ParseInt(%q) = %d, but canonical form is %q", b, n, Itoa(n))
+		}
+	})
+}

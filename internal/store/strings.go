@@ -322,26 +322,8 @@ func FormatLongDouble(f *big.Float) []byte {
 // ParseStrictInt parses a decimal int64 the way Redis's string2ll does: no
 // leading '+', no spaces, no leading zeros (except "0"), at most 20 bytes.
 func ParseStrictInt(b []byte) (int64, error) {
-	if len(b) == 0 || len(b) > 20 {
-		return 0, ErrNotInteger
-	}
-	s := b
-	if s[0] == '-' {
-		s = s[1:]
-		if len(s) == 0 {
-			return 0, ErrNotInteger
-		}
-	}
-	if s[0] == '0' && len(s) > 1 || (s[0] == '0' && len(b) != len(s)) {
-		return 0, ErrNotInteger
-	}
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return 0, ErrNotInteger
-		}
-	}
-	n, err := strconv.ParseInt(string(b), 10, 64)
-	if err != nil {
+	n, ok := op.ParseInt(b)
+	if !ok {
 		return 0, ErrNotInteger
 	}
 	return n, nil
