@@ -29,6 +29,9 @@ type Config struct {
 	Databases   int
 	RequirePass string
 	MaxClients  int
+	// Procs caps the CPUs the process uses (GOMAXPROCS); 0 = Go's default,
+	// every CPU the process may run on. Set by the binary only.
+	Procs int
 }
 
 // Default returns the defaults: one node, RESP on 127.0.0.1:6379, data in
@@ -64,6 +67,7 @@ func (c *Config) settings() []setting {
 		{name: "databases", usage: "number of databases (SELECT 0..n-1)", num: &c.Databases},
 		{name: "requirepass", usage: "password clients must send with AUTH (empty: none)", str: &c.RequirePass},
 		{name: "maxclients", usage: "maximum number of connected clients", num: &c.MaxClients},
+		{name: "procs", usage: "CPUs to use (GOMAXPROCS); 0 = all available", num: &c.Procs},
 	}
 }
 
@@ -137,6 +141,9 @@ func (c Config) Validate() error {
 	}
 	if c.Databases < 1 || c.Databases > 1<<16 {
 		errs = append(errs, fmt.Errorf("config: --databases %d: want 1..65536", c.Databases))
+	}
+	if c.Procs < 0 {
+		errs = append(errs, fmt.Errorf("config: --procs %d: want 0 (all) or more", c.Procs))
 	}
 	if c.MaxClients < 1 {
 		errs = append(errs, fmt.Errorf("config: --maxclients %d: want at least 1", c.MaxClients))
