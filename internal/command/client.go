@@ -21,6 +21,12 @@ type Client struct {
 	Proto    int // 2 or 3
 	Authed   bool
 	ReadOnly bool // stale local reads (READONLY)
+	// Internal marks a connection from another node (forwarded requests on
+	// the Raft port): trusted, and never forwarded again.
+	Internal bool
+	// needFence is set when new input arrives; the next read on the leader
+	// then confirms leadership first (one fence per batch of input).
+	needFence bool
 	// CloseAfterReply is set by QUIT and CLIENT KILL of oneself: respserver
 	// flushes the pending replies, then closes the connection.
 	CloseAfterReply bool
@@ -52,6 +58,10 @@ func NewClient(id int64, addr, laddr string, now time.Time) *Client {
 	c.protoShare.Store(2)
 	return c
 }
+
+// NewInput tells the client that a new batch of requests arrived (called
+// by the connection loop before it reads from the socket again).
+func (c *Client) NewInput() { c.needFence = true }
 
 // Name returns the name set by CLIENT SETNAME.
 func (c *Client) Name() string {

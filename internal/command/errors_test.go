@@ -17,6 +17,7 @@ func TestErrorTable_EverySentinelMapped(t *testing.T) {
 		store.ErrWrongType, store.ErrNotInteger, store.ErrNotFloat, store.ErrOverflow,
 		store.ErrNaN, store.ErrNoSuchKey, store.ErrTooLong, store.ErrBadDB, store.ErrMalformedOp,
 		op.ErrVersion, op.ErrTruncated, op.ErrCode, engine.ErrClosed,
+		engine.ErrLogClosed, engine.ErrNotLeader, engine.ErrNoLeader, engine.ErrOutcomeUnknown, engine.ErrTimeout, engine.ErrForward,
 	}
 	for _, s := range sentinels {
 		mapped := false

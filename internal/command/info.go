@@ -330,8 +330,47 @@ func infoStats(s *Server, _ *Ctx, w *infoWriter) {
 }
 
 func infoReplication(s *Server, _ *Ctx, w *infoWriter) {
-	w.field("role", "master")
-	w.field("connected_slaves", "0")
+	if s.cluster == nil {
+		w.field("role", "master")
+		w.field("connected_slaves", "0")
+	} else {
+		st := s.cluster.Status()
+		if st.State == "Leader" {
+			w.field("role", "master")
+			w.field("connected_slaves", strconv.Itoa(max(len(st.Members)-1, 0)))
+		} else {
+			host, port, state := s.leaderRESP(st)
+			w.field("role", "slave")
+			w.field("master_host", host)
+			w.field("master_port", strconv.Itoa(port))
+			link := "down"
+			if state == "connected" {
+				link = "up"
+			}
+			w.field("master_link_status", link)
+			w.field("slave_read_only", "1")
+		}
+		w.field("skiff_node_id", st.NodeID)
+		w.field("skiff_raft_state", strings.ToLower(st.State))
+		w.field("skiff_raft_addr", st.RaftAddr)
+		w.field("skiff_leader_id", st.LeaderID)
+		w.field("skiff_leader_raft_addr", st.LeaderRaftAddr)
+		w.field("skiff_term", strconv.FormatUint(st.Term, 10))
+		w.field("skiff_commit_index", strconv.FormatUint(st.CommitIndex, 10))
+		w.field("skiff_applied_index", strconv.FormatUint(st.Applied, 10))
+		w.field("skiff_last_snapshot_index", strconv.FormatUint(st.LastSnapshot, 10))
+		w.field("skiff_members", strconv.Itoa(len(st.Members)))
+		for i, m := range st.Members {
+			role := "follower"
+			if m.Leader {
+				role = "leader"
+			}
+			if !m.Voter {
+				role = "nonvoter"
+			}
+			w.field("skiff_member"+strconv.Itoa(i), "id="+m.ID+",raft_addr="+m.RaftAddr+",role="+role)
+		}
+	}
 	w.field("master_failover_state", "no-failover")
 	w.field("master_replid", s.runID)
 	w.field("master_replid2", strings.Repeat("0", 40))

@@ -22,6 +22,12 @@ type Engine interface {
 	Now() int64
 	// Propose replicates and applies o, returning its reply value.
 	Propose(ctx context.Context, o *op.Op) (any, error)
+	// IsLeader reports whether this node executes keyspace commands itself.
+	IsLeader() bool
+	// ReadBarrier returns when local reads are linearizable (leader only).
+	ReadBarrier(ctx context.Context) error
+	// Forward relays a command to the leader and returns its raw reply.
+	Forward(ctx context.Context, db, proto int, args [][]byte) ([]byte, error)
 }
 
 // Options configures a Server.
@@ -32,6 +38,9 @@ type Options struct {
 	RESPAddr string // the address RESP listens on (for INFO and HELLO)
 	// Now overrides the command clock (unix ms) for tests; nil = wall clock.
 	Now func() int64
+	// Cluster answers the cluster admin commands, INFO replication and ROLE;
+	// nil on a node without replication (unit tests).
+	Cluster Cluster
 	// Params are initial runtime parameters (CONFIG GET/SET), e.g.
 	// "requirepass", "databases"; unknown names are an error at New.
 	Params map[string]string
@@ -41,6 +50,8 @@ type Options struct {
 // use: each connection calls Exec on its own goroutine.
 type Server struct {
 	eng     Engine
+	cluster Cluster
+	lcache  leaderCache
 	clock   func() int64
 	log     *slog.Logger
 	table   *Table
@@ -72,6 +83,7 @@ func NewServer(ctx context.Context, opts Options) (*Server, error) {
 	s := &Server{
 		eng:     opts.Engine,
 		clock:   opts.Now,
+		cluster: opts.Cluster,
 		log:     opts.Logger,
 		version: opts.Version,
 		addr:    opts.RESPAddr,
@@ -92,6 +104,9 @@ func NewServer(ctx context.Context, opts Options) (*Server, error) {
 	s.table = newTable(allFamilies()...)
 	return s, nil
 }
+
+// SetAddr records the bound RESP address (known after listening).
+func (s *Server) SetAddr(addr string) { s.addr = addr }
 
 // Table returns the command table.
 func (s *Server) Table() *Table { return s.table }
@@ -179,7 +194,17 @@ func (s *Server) Exec(c *Client, args [][]byte, w *resp.Writer) {
 		s.stats.errorReplies.Add(1)
 		return
 	}
+	if cmd.Flags&(Write|ReadOnly) != 0 && !s.route(ctx) {
+		s.finish(ctx, cmd, start)
+		return
+	}
 	cmd.Handler(ctx)
+	s.finish(ctx, cmd, start)
+}
+
+// finish records a command's statistics.
+func (s *Server) finish(ctx *Ctx, cmd *Command, start time.Time) {
+	c := ctx.Client
 	d := time.Since(start)
 	cmd.stats.calls.Add(1)
 	cmd.stats.usec.Add(int64(d / time.Microsecond))
@@ -258,5 +283,6 @@ func allFamilies() [][]*Command {
 		keyCommands(),
 		connectionCommands(),
 		serverCommands(),
+		clusterCommands(),
 	}
 }

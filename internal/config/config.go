@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Version is skiff's release version.
@@ -32,6 +33,45 @@ type Config struct {
 	// Procs caps the CPUs the process uses (GOMAXPROCS); 0 = Go's default,
 	// every CPU the process may run on. Set by the binary only.
 	Procs int
+
+	// Replication.
+	NodeID          string // stable member id; default: generated once and kept in the data dir
+	RaftAddr        string // Raft peer traffic (RESP port + 10000 by convention)
+	Bootstrap       bool   // start a new cluster (the default when neither Join nor InitialCluster is set)
+	Join            string // RESP address of any member of the cluster to join
+	InitialCluster  string // static bootstrap: "n1=raftaddr,n2=raftaddr,..." (this node's id must be listed)
+	Fsync           string // always | everysec
+	SnapshotEntries int    // snapshot after this many log entries
+	// RaftTimeout sets heartbeat and election timeouts (lease: half); 0 =
+	// Raft's defaults (1s). Tests shorten it; it is not a flag.
+	RaftTimeout time.Duration
+}
+
+// Peer is one member of InitialCluster.
+type Peer struct{ ID, RaftAddr string }
+
+// Peers parses InitialCluster.
+func (c Config) Peers() ([]Peer, error) {
+	if c.InitialCluster == "" {
+		return nil, nil
+	}
+	var out []Peer
+	seen := map[string]bool{}
+	for _, part := range strings.Split(c.InitialCluster, ",") {
+		id, addr, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if !ok || id == "" || addr == "" {
+			return nil, fmt.Errorf("config: --initial-cluster entry %q: want id=host:port", part)
+		}
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			return nil, fmt.Errorf("config: --initial-cluster entry %q: %w", part, err)
+		}
+		if seen[id] {
+			return nil, fmt.Errorf("config: --initial-cluster names %q twice", id)
+		}
+		seen[id] = true
+		out = append(out, Peer{ID: id, RaftAddr: addr})
+	}
+	return out, nil
 }
 
 // Default returns the defaults: one node, RESP on 127.0.0.1:6379, data in
@@ -44,6 +84,10 @@ func Default() Config {
 		LogFormat:  "text",
 		Databases:  16,
 		MaxClients: 10000,
+		RaftAddr:   "127.0.0.1:16379",
+		Fsync:      "always",
+
+		SnapshotEntries: 8192,
 	}
 }
 
@@ -56,6 +100,7 @@ type setting struct {
 	name, usage string
 	str         *string
 	num         *int
+	flag        *bool
 }
 
 func (c *Config) settings() []setting {
@@ -68,6 +113,13 @@ func (c *Config) settings() []setting {
 		{name: "requirepass", usage: "password clients must send with AUTH (empty: none)", str: &c.RequirePass},
 		{name: "maxclients", usage: "maximum number of connected clients", num: &c.MaxClients},
 		{name: "procs", usage: "CPUs to use (GOMAXPROCS); 0 = all available", num: &c.Procs},
+		{name: "node-id", usage: "this member's stable id (default: generated on first start and kept in the data dir)", str: &c.NodeID},
+		{name: "raft-addr", usage: "Raft peer address (by convention the RESP port + 10000)", str: &c.RaftAddr},
+		{name: "bootstrap", usage: "start a new cluster with this node (the default without --join or --initial-cluster)", flag: &c.Bootstrap},
+		{name: "join", usage: "RESP address of any member of an existing cluster to join", str: &c.Join},
+		{name: "initial-cluster", usage: "static bootstrap of all members: id=raftaddr,id=raftaddr,...", str: &c.InitialCluster},
+		{name: "fsync", usage: "durability: always (acknowledged = on disk on a majority) or everysec (in a majority's memory, on disk within ~1s)", str: &c.Fsync},
+		{name: "snapshot-entries", usage: "take a snapshot and compact the log after this many entries", num: &c.SnapshotEntries},
 	}
 }
 
@@ -93,9 +145,16 @@ func Parse(args []string, lookup func(string) (string, bool), out io.Writer) (Co
 	}
 	for _, s := range cfg.settings() {
 		if v, ok := lookup(EnvName(s.name)); ok {
-			if s.str != nil {
+			switch {
+			case s.str != nil:
 				*s.str = v
-			} else {
+			case s.flag != nil:
+				b, err := strconv.ParseBool(v)
+				if err != nil {
+					return cfg, fmt.Errorf("config: %s=%q: not a boolean", EnvName(s.name), v)
+				}
+				*s.flag = b
+			default:
 				n, err := strconv.Atoi(v)
 				if err != nil {
 					return cfg, fmt.Errorf("config: %s=%q: not an integer", EnvName(s.name), v)
@@ -105,9 +164,12 @@ func Parse(args []string, lookup func(string) (string, bool), out io.Writer) (Co
 		}
 	}
 	for _, s := range cfg.settings() {
-		if s.str != nil {
+		switch {
+		case s.str != nil:
 			fs.StringVar(s.str, s.name, *s.str, s.usage)
-		} else {
+		case s.flag != nil:
+			fs.BoolVar(s.flag, s.name, *s.flag, s.usage)
+		default:
 			fs.IntVar(s.num, s.name, *s.num, s.usage)
 		}
 	}
@@ -141,6 +203,34 @@ func (c Config) Validate() error {
 	}
 	if c.Databases < 1 || c.Databases > 1<<16 {
 		errs = append(errs, fmt.Errorf("config: --databases %d: want 1..65536", c.Databases))
+	}
+	if _, _, err := net.SplitHostPort(c.RaftAddr); err != nil {
+		errs = append(errs, fmt.Errorf("config: --raft-addr %q: %w", c.RaftAddr, err))
+	}
+	if c.Fsync != "always" && c.Fsync != "everysec" {
+		errs = append(errs, fmt.Errorf("config: --fsync %q: want always or everysec", c.Fsync))
+	}
+	if c.Join != "" && c.InitialCluster != "" {
+		errs = append(errs, errors.New("config: --join and --initial-cluster are alternatives: give one"))
+	}
+	if c.Join != "" && c.Bootstrap {
+		errs = append(errs, errors.New("config: --bootstrap starts a new cluster; --join joins one: give one"))
+	}
+	if peers, err := c.Peers(); err != nil {
+		errs = append(errs, err)
+	} else if len(peers) > 0 && c.NodeID != "" {
+		found := false
+		for _, p := range peers {
+			found = found || p.ID == c.NodeID
+		}
+		if !found {
+			errs = append(errs, fmt.Errorf("config: --node-id %q is not in --initial-cluster", c.NodeID))
+		}
+	} else if len(peers) > 0 && c.NodeID == "" {
+		errs = append(errs, errors.New("config: --initial-cluster needs --node-id (this node's id in the list)"))
+	}
+	if c.SnapshotEntries < 1 {
+		errs = append(errs, fmt.Errorf("config: --snapshot-entries %d: want at least 1", c.SnapshotEntries))
 	}
 	if c.Procs < 0 {
 		errs = append(errs, fmt.Errorf("config: --procs %d: want 0 (all) or more", c.Procs))

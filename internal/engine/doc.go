@@ -3,6 +3,6 @@
 // consistency gate arrives with replication); writes arrive as deterministic
 // operations (package op) and are proposed, then applied by the state machine.
 //
-// It imports store and op (and, with replication, internal/replication); it
-// must not import any front door (command, respserver, grpcapi, httpapi).
+// It imports store, op and replication; it must not import any front door
+// (command, respserver, grpcapi, httpapi).
 package engine

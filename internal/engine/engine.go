@@ -3,18 +3,43 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"net"
 	"sync"
 	"time"
 
 	"github.com/skiffdb/skiff/internal/op"
+	"github.com/skiffdb/skiff/internal/replication"
 	"github.com/skiffdb/skiff/internal/store"
 )
 
-// Errors returned by the engine.
+// Errors returned by the engine. The replication sentinels are re-exported
+// so front doors map them without importing replication.
 var (
-	ErrClosed = errors.New("engine: closed")
+	ErrClosed         = errors.New("engine: closed")
+	ErrNotLeader      = replication.ErrNotLeader
+	ErrNoLeader       = replication.ErrNoLeader
+	ErrOutcomeUnknown = replication.ErrOutcomeUnknown
+	ErrTimeout        = replication.ErrTimeout
+	ErrLogClosed      = replication.ErrClosed
 )
+
+// Log is the replicated log the engine proposes to (*replication.Raft).
+type Log interface {
+	// Apply replicates an encoded entry and returns the FSM's response
+	// ([]store.Result) once it is applied on this node.
+	Apply(ctx context.Context, entry []byte) (any, error)
+	// ReadBarrier returns when a read of the local store is linearizable.
+	ReadBarrier(ctx context.Context) error
+	// IsLeader reports whether this node leads.
+	IsLeader() bool
+	// Leader returns the known leader's id and Raft address ("" when none).
+	Leader() (id, addr string)
+	// DialLeader connects to the leader's Raft port, which serves forwarded
+	// requests.
+	DialLeader(ctx context.Context) (net.Conn, string, error)
+}
 
 // Options configures an Engine.
 type Options struct {
@@ -24,21 +49,25 @@ type Options struct {
 	Now func() int64
 	// ExpiryInterval is the period of the active expiry cycle; default 100ms.
 	ExpiryInterval time.Duration
+	// Log replicates proposals. Nil applies them directly to the store, which
+	// only unit tests of the command layer do: a node always has a log.
+	Log Log
 }
 
 // Engine is the one facade every front door (RESP, REST, gRPC) calls: reads
 // on the local store, writes prepared by the caller into deterministic
 // operations and proposed here.
 //
-// In this version a proposal is encoded, decoded and applied locally, through
-// the same path the Raft state machine will use: Propose -> op.Encode ->
-// (log) -> op.Decode -> store.Apply. The node keeps data in memory only.
+// A proposal is encoded and replicated through the Raft log; every node's
+// FSM decodes and applies it (op.Encode -> log -> op.Decode -> store.Apply).
 type Engine struct {
 	st     *store.Store
+	rlog   Log
 	log    *slog.Logger
 	now    func() int64
 	expiry time.Duration
 
+	fwd     forwarder
 	mu      sync.Mutex // serializes proposals: the store has one writer
 	closed  bool
 	applyOp op.Op // reused by applyEntry under mu
@@ -46,7 +75,7 @@ type Engine struct {
 
 // New returns an engine over st.
 func New(st *store.Store, opts Options) *Engine {
-	e := &Engine{st: st, log: opts.Logger, now: opts.Now, expiry: opts.ExpiryInterval}
+	e := &Engine{st: st, rlog: opts.Log, log: opts.Logger, now: opts.Now, expiry: opts.ExpiryInterval}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}
@@ -78,16 +107,40 @@ func (e *Engine) Propose(ctx context.Context, o *op.Op) (any, error) {
 		o.Time = e.now()
 	}
 	entry := op.Encode(o)
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.closed {
-		return nil, ErrClosed
+	if e.rlog == nil {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if e.closed {
+			return nil, ErrClosed
+		}
+		return e.applyEntry(entry)
 	}
-	return e.applyEntry(entry)
+	resp, err := e.rlog.Apply(ctx, entry)
+	if err != nil {
+		return nil, err
+	}
+	rs, ok := resp.([]store.Result)
+	if !ok || len(rs) != 1 {
+		return nil, fmt.Errorf("engine: unexpected apply response %T", resp)
+	}
+	return rs[0].Value, rs[0].Err
 }
 
-// applyEntry is what the replicated state machine will do with a committed
-// log entry: decode the operation and apply it.
+// ReadBarrier returns when reads of the local store are linearizable: on
+// the leader after confirming leadership (shared among concurrent callers);
+// elsewhere ErrNotLeader (the read must be served by the leader).
+func (e *Engine) ReadBarrier(ctx context.Context) error {
+	if e.rlog == nil {
+		return nil
+	}
+	return e.rlog.ReadBarrier(ctx)
+}
+
+// IsLeader reports whether this node accepts proposals.
+func (e *Engine) IsLeader() bool { return e.rlog == nil || e.rlog.IsLeader() }
+
+// applyEntry applies an entry directly (no log): decode the operation and
+// apply it, as the FSM does with a committed entry.
 func (e *Engine) applyEntry(entry []byte) (any, error) {
 	rest, err := op.DecodeInto(&e.applyOp, entry)
 	if err != nil {
@@ -110,6 +163,7 @@ func (e *Engine) Run(ctx context.Context) error {
 			e.mu.Lock()
 			e.closed = true
 			e.mu.Unlock()
+			e.fwd.closeAll()
 			return nil
 		case <-t.C:
 			e.expireCycle(ctx)
@@ -127,6 +181,9 @@ const (
 // deadline (a read) and proposes their deletion; apply re-checks each deadline
 // against the operation's time, so the result is the same on every replica.
 func (e *Engine) expireCycle(ctx context.Context) {
+	if !e.IsLeader() {
+		return // followers never delete on their own: the leader's deletions arrive through the log
+	}
 	start := time.Now()
 	for dbi := 0; dbi < e.st.Databases(); dbi++ {
 		for time.Since(start) < expireBudget {

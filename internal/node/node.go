@@ -2,14 +2,20 @@ package node
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/skiffdb/skiff/internal/command"
 	"github.com/skiffdb/skiff/internal/config"
 	"github.com/skiffdb/skiff/internal/engine"
+	"github.com/skiffdb/skiff/internal/replication"
 	"github.com/skiffdb/skiff/internal/respserver"
 	"github.com/skiffdb/skiff/internal/store"
 )
@@ -21,6 +27,7 @@ type Node struct {
 	cfg    config.Config
 	log    *slog.Logger
 	store  *store.Store
+	raft   *replication.Raft
 	engine *engine.Engine
 	exec   *command.Server
 	resp   *respserver.Server
@@ -41,10 +48,26 @@ func New(cfg config.Config, log *slog.Logger) (*Node, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("node: data dir: %w", err)
 	}
-	n := &Node{cfg: cfg, log: log}
+	// Bind the client port first: a port in use is reported before anything starts.
+	ln, err := net.Listen("tcp", cfg.RedisAddr)
+	if err != nil {
+		return nil, fmt.Errorf("node: RESP listen on %s: %w", cfg.RedisAddr, err)
+	}
+	id, err := nodeID(cfg)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	cfg.NodeID = id
+	n := &Node{cfg: cfg, log: log.With("node_id", id)}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	n.store = store.New(store.Options{Databases: cfg.Databases})
-	n.engine = engine.New(n.store, engine.Options{Logger: log.With("component", "engine")})
+	if n.raft, err = openRaft(cfg, n.store, n.log); err != nil {
+		n.cancel()
+		ln.Close()
+		return nil, err
+	}
+	n.engine = engine.New(n.store, engine.Options{Logger: n.log.With("component", "engine"), Log: n.raft})
 	params := map[string]string{"databases": strconv.Itoa(cfg.Databases), "maxclients": strconv.Itoa(cfg.MaxClients)}
 	if cfg.RequirePass != "" {
 		params["requirepass"] = cfg.RequirePass
@@ -55,23 +78,104 @@ func New(cfg config.Config, log *slog.Logger) (*Node, error) {
 		Version:  config.Version,
 		RESPAddr: cfg.RedisAddr,
 		Params:   params,
+		Cluster:  clusterAdapter{n.raft},
 	})
 	if err != nil {
 		n.cancel()
+		n.raft.Close()
+		ln.Close()
 		return nil, err
 	}
 	n.exec = exec
 	n.resp, err = respserver.Listen(respserver.Options{
-		Addr:       cfg.RedisAddr,
+		Listener:   ln,
 		Exec:       exec,
 		Logger:     log.With("component", "resp"),
 		MaxClients: cfg.MaxClients,
 	})
 	if err != nil {
 		n.cancel()
+		n.raft.Close()
 		return nil, fmt.Errorf("node: RESP listen on %s: %w", cfg.RedisAddr, err)
 	}
+	exec.SetAddr(n.RESPAddr())
+	// Requests forwarded by followers arrive on the Raft port.
+	n.raft.SetForwardHandler(n.resp.ServeInternal)
 	return n, nil
+}
+
+// clusterAdapter presents replication to the command layer.
+type clusterAdapter struct{ r *replication.Raft }
+
+func (a clusterAdapter) Status() command.ClusterStatus {
+	st := a.r.Status()
+	lid, laddr := a.r.Leader()
+	out := command.ClusterStatus{
+		NodeID: a.r.ID(), RaftAddr: a.r.Addr(), State: st.State, LeaderID: lid, LeaderRaftAddr: laddr,
+		Term: st.Term, CommitIndex: st.CommitIndex, Applied: st.AppliedIndex, LastIndex: st.LastIndex, LastSnapshot: st.LastSnapshot,
+	}
+	members, _ := a.r.Members()
+	for _, m := range members {
+		out.Members = append(out.Members, command.ClusterMember{ID: m.ID, RaftAddr: m.Addr, Voter: m.Voter, Leader: m.Leader, Self: m.Self})
+	}
+	return out
+}
+
+func (a clusterAdapter) AddVoter(id, addr string) error     { return a.r.AddVoter(id, addr) }
+func (a clusterAdapter) RemoveServer(id string) error       { return a.r.RemoveServer(id) }
+func (a clusterAdapter) TransferLeadership(id string) error { return a.r.TransferLeadership(id) }
+func (a clusterAdapter) Snapshot() error                    { return a.r.Snapshot() }
+
+// openRaft opens the replicated log: a new one-node cluster on first start
+// unless the node joins one (--join) or all members are listed
+// (--initial-cluster).
+func openRaft(cfg config.Config, st *store.Store, log *slog.Logger) (*replication.Raft, error) {
+	fsync, err := replication.ParseFsync(cfg.Fsync)
+	if err != nil {
+		return nil, err
+	}
+	peers, err := cfg.Peers()
+	if err != nil {
+		return nil, err
+	}
+	opts := replication.Options{
+		NodeID:          cfg.NodeID,
+		RaftAddr:        cfg.RaftAddr,
+		DataDir:         cfg.DataDir,
+		Bootstrap:       cfg.Bootstrap || (cfg.Join == "" && len(peers) == 0) || len(peers) > 0,
+		Fsync:           fsync,
+		SnapshotEntries: uint64(cfg.SnapshotEntries),
+		Store:           st,
+		Logger:          log.With("component", "raft"),
+	}
+	for _, p := range peers {
+		opts.Servers = append(opts.Servers, replication.Member{ID: p.ID, Addr: p.RaftAddr, Voter: true})
+	}
+	if cfg.RaftTimeout > 0 {
+		opts.HeartbeatTimeout, opts.ElectionTimeout, opts.LeaderLeaseTimeout = cfg.RaftTimeout, cfg.RaftTimeout, cfg.RaftTimeout/2
+	}
+	return replication.Open(opts)
+}
+
+// nodeID returns the configured id, or the one kept in the data dir,
+// generating and keeping one on first start.
+func nodeID(cfg config.Config) (string, error) {
+	if cfg.NodeID != "" {
+		return cfg.NodeID, nil
+	}
+	path := filepath.Join(cfg.DataDir, "node-id")
+	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) > 0 {
+		return strings.TrimSpace(string(b)), nil
+	}
+	var r [4]byte
+	if _, err := rand.Read(r[:]); err != nil {
+		return "", err
+	}
+	id := "skiff-" + hex.EncodeToString(r[:])
+	if err := os.WriteFile(path, []byte(id+"\n"), 0o644); err != nil {
+		return "", fmt.Errorf("node: keep node id: %w", err)
+	}
+	return id, nil
 }
 
 // RESPAddr returns the bound RESP address (host:port), useful with port 0.
@@ -87,8 +191,9 @@ func (n *Node) Run(ctx context.Context) error {
 	n.log.Info("skiff started",
 		"version", config.BuildVersion(),
 		"resp_addr", n.RESPAddr(),
+		"raft_addr", n.raft.Addr(),
 		"data_dir", n.cfg.DataDir,
-		"durability", "memory only: data is lost when the process stops (replication and the Raft log arrive in a later version)",
+		"fsync", n.cfg.Fsync,
 		"pid", os.Getpid())
 	engCtx, stopEngine := context.WithCancel(context.Background())
 	engDone := make(chan error, 1)
@@ -100,9 +205,22 @@ func (n *Node) Run(ctx context.Context) error {
 		err = eerr
 	}
 	n.cancel()
+	if rerr := n.raft.Close(); err == nil && rerr != nil {
+		err = fmt.Errorf("node: close raft: %w", rerr)
+	}
 	n.log.Info("skiff stopped")
 	return err
 }
+
+// WaitReady waits until the node knows a leader (and, when it leads, can
+// accept writes).
+func (n *Node) WaitReady(ctx context.Context) error { return n.raft.WaitLeader(ctx) }
+
+// Raft returns the node's replication layer (tests and admin).
+func (n *Node) Raft() *replication.Raft { return n.raft }
+
+// ID returns the node's member id.
+func (n *Node) ID() string { return n.cfg.NodeID }
 
 // Close releases a node whose Run was never called.
 func (n *Node) Close() {
@@ -110,4 +228,5 @@ func (n *Node) Close() {
 	cancel()
 	_ = n.resp.Serve(ctx)
 	n.cancel()
+	n.raft.Close()
 }

@@ -243,6 +243,7 @@ func TestPipelinedRepliesLeaveInOneWrite(t *testing.T) {
 func TestGracefulShutdown_FinishesInFlightAndStops(t *testing.T) {
 	cfg := config.Default()
 	cfg.RedisAddr = "127.0.0.1:0"
+	cfg.RaftAddr = "127.0.0.1:0"
 	cfg.DataDir = t.TempDir()
 	nd, err := node.New(cfg, nil)
 	if err != nil {
@@ -251,6 +252,11 @@ func TestGracefulShutdown_FinishesInFlightAndStops(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- nd.Run(ctx) }()
+	wctx, wcancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer wcancel()
+	if err := nd.WaitReady(wctx); err != nil {
+		t.Fatal(err)
+	}
 	c := redis.NewClient(&redis.Options{Addr: nd.RESPAddr(), MaxRetries: -1})
 	defer c.Close()
 	if err := c.Set(context.Background(), "a", "1", 0).Err(); err != nil {
@@ -278,6 +284,7 @@ func TestNew_PortInUse(t *testing.T) {
 	defer ln.Close()
 	cfg := config.Default()
 	cfg.RedisAddr = ln.Addr().String()
+	cfg.RaftAddr = "127.0.0.1:0"
 	cfg.DataDir = t.TempDir()
 	_, err = node.New(cfg, nil)
 	if err == nil || !strings.Contains(err.Error(), "address already in use") {

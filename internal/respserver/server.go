@@ -18,6 +18,8 @@ import (
 type Options struct {
 	// Addr to listen on, e.g. "127.0.0.1:6379" or "127.0.0.1:0".
 	Addr string
+	// Listener, when set, is used instead of listening on Addr.
+	Listener net.Listener
 	// Exec runs commands.
 	Exec *command.Server
 	// Logger for connection-level events (debug) and accept errors.
@@ -55,9 +57,12 @@ func Listen(opts Options) (*Server, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	ln, err := net.Listen("tcp", opts.Addr)
-	if err != nil {
-		return nil, err
+	ln := opts.Listener
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", opts.Addr); err != nil {
+			return nil, err
+		}
 	}
 	s := &Server{opts: opts, ln: ln, log: opts.Logger}
 	s.mu.conns = make(map[net.Conn]struct{})
@@ -142,6 +147,7 @@ func (s *Server) untrack(c net.Conn) {
 type flushingReader struct {
 	conn net.Conn
 	w    *resp.Writer
+	cl   *command.Client
 	in   int64
 }
 
@@ -153,6 +159,9 @@ func (f *flushingReader) Read(p []byte) (int, error) {
 	}
 	n, err := f.conn.Read(p)
 	f.in += int64(n)
+	if n > 0 {
+		f.cl.NewInput() // new requests: the next read needs a fresh read fence
+	}
 	return n, err
 }
 
@@ -171,16 +180,35 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 // maxPendingReply bounds the replies held before a flush inside a long pipeline.
 const maxPendingReply = 64 << 10
 
-func (s *Server) handleConn(conn net.Conn) {
+// ServeInternal serves a connection from another node (requests forwarded
+// to this node as leader, arriving on the Raft port). It returns when the
+// connection ends; shutdown closes it like any other.
+func (s *Server) ServeInternal(conn net.Conn) {
+	if !s.track(conn) {
+		conn.Close()
+		return
+	}
+	s.wg.Add(1)
+	defer s.wg.Done()
+	defer s.untrack(conn)
+	s.handle(conn, true)
+}
+
+func (s *Server) handleConn(conn net.Conn) { s.handle(conn, false) }
+
+func (s *Server) handle(conn net.Conn, internal bool) {
 	defer conn.Close()
 	exec := s.opts.Exec
 	cl := exec.NewClient(conn.RemoteAddr().String(), conn.LocalAddr().String())
 	defer exec.RemoveClient(cl)
 	cl.Kill = func() { _ = conn.Close() }
+	if internal {
+		cl.Internal, cl.Authed = true, true
+	}
 
 	cw := &countingWriter{conn: conn}
 	w := resp.NewWriter(cw)
-	fr := &flushingReader{conn: conn, w: w}
+	fr := &flushingReader{conn: conn, w: w, cl: cl}
 	rd := resp.NewReader(fr, s.opts.ReadBufferSize)
 	limits := resp.DefaultLimits()
 	authed := cl.Authed

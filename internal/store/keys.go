@@ -70,6 +70,7 @@ func applyExpire(s *Store, o *op.Op) (any, error) {
 		s.deleteEntry(d, o.Args[0])
 		return int64(1), nil
 	}
+	s.preserve(d, e)
 	s.setExpire(d, e, at)
 	e.rev = s.rev
 	return int64(1), nil
@@ -84,6 +85,7 @@ func applyPersist(s *Store, o *op.Op) (any, error) {
 	if e == nil || e.expireAt == 0 {
 		return int64(0), nil
 	}
+	s.preserve(d, e)
 	s.setExpire(d, e, 0)
 	e.rev = s.rev
 	return int64(1), nil

@@ -75,7 +75,8 @@ type entry struct {
 	expireAt int64 // unix ms; 0 = no deadline
 	heapIdx  int   // position in the db's expiry heap; -1 when not in it
 	rev      uint64
-	atime    atomic.Int64 // last access, unix ms, node-local (not part of the state)
+	atime    atomic.Int64  // last access, unix ms, node-local (not part of the state)
+	snapMark atomic.Uint64 // id of the last snapshot that wrote or saved this entry (snapshot.go)
 	// inl holds short keys in the entry's own allocation (key points into
 	// it), so a lookup's key comparison touches no second cache line.
 	inl [inlineKey]byte
@@ -121,6 +122,9 @@ type Store struct {
 	seed maphash.Seed
 	rev  uint64 // count of applied operations; stamps entries for WATCH
 	now  int64  // Time of the operation being applied
+
+	snap    *Snapshot // the active snapshot, if any: apply preserves for it (snapshot.go)
+	snapSeq uint64    // last snapshot id
 }
 
 // New returns an empty store.
@@ -218,6 +222,9 @@ func (s *Store) lookupWrite(d *db, key []byte, now int64) *entry {
 
 func (s *Store) deleteEntry(d *db, key []byte) *entry {
 	e := d.dict.remove(key)
+	if e != nil {
+		s.preserve(d, e)
+	}
 	if e != nil && e.heapIdx >= 0 {
 		d.expires.remove(e)
 	}
@@ -236,6 +243,8 @@ func (s *Store) put(d *db, e *entry, key []byte, v value, expireAt int64) *entry
 	if e == nil {
 		e = newEntry(key)
 		d.dict.insert(e)
+	} else {
+		s.preserve(d, e)
 	}
 	e.atime.Store(s.now)
 	e.value = v

@@ -149,6 +149,7 @@ func applyGetEx(s *Store, o *op.Op) (any, error) {
 	if e == nil || err != nil {
 		return nil, err
 	}
+	s.preserve(d, e)
 	switch {
 	case at == -1:
 		s.setExpire(d, e, 0)
@@ -179,6 +180,7 @@ func applyAppend(s *Store, o *op.Op) (any, error) {
 	}
 	// Appending past len never touches bytes a reader may hold (values are
 	// never mutated within their published length).
+	s.preserve(d, e)
 	e.str = append(v, o.Args[1]...)
 	e.rev = s.rev
 	return int64(len(v) + len(o.Args[1])), nil
@@ -211,6 +213,7 @@ func applySetRange(s *Store, o *op.Op) (any, error) {
 	if e == nil {
 		s.put(d, nil, o.Args[0], strValue(nv), 0)
 	} else {
+		s.preserve(d, e)
 		e.str = nv
 		e.rev = s.rev
 	}
@@ -244,6 +247,7 @@ func applyIncrBy(s *Store, o *op.Op) (any, error) {
 	if e == nil {
 		s.put(d, nil, o.Args[0], strValue(nv), 0)
 	} else {
+		s.preserve(d, e)
 		e.str = nv
 		e.rev = s.rev
 	}
@@ -277,6 +281,7 @@ func applyIncrByFloat(s *Store, o *op.Op) (any, error) {
 	if e == nil {
 		s.put(d, nil, o.Args[0], strValue(nv), 0)
 	} else {
+		s.preserve(d, e)
 		e.str = nv
 		e.rev = s.rev
 	}

@@ -26,8 +26,10 @@ func Start(t testing.TB, edit func(*config.Config)) *Node {
 	t.Helper()
 	cfg := config.Default()
 	cfg.RedisAddr = "127.0.0.1:0"
+	cfg.RaftAddr = "127.0.0.1:0"
 	cfg.DataDir = t.TempDir()
 	cfg.LogLevel = "warn"
+	cfg.RaftTimeout = 300 * time.Millisecond
 	if edit != nil {
 		edit(&cfg)
 	}
@@ -50,6 +52,11 @@ func Start(t testing.TB, edit func(*config.Config)) *Node {
 			t.Errorf("nodetest: node did not stop within 10s")
 		}
 	})
+	wctx, wcancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer wcancel()
+	if err := n.WaitReady(wctx); err != nil {
+		t.Fatalf("nodetest: no leader: %v", err)
+	}
 	return &Node{Node: n, Addr: n.RESPAddr()}
 }
 

@@ -1,0 +1,191 @@
+package replication
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	wal "github.com/hashicorp/raft-wal"
+	"github.com/hashicorp/raft-wal/fs"
+	"github.com/hashicorp/raft-wal/segment"
+	"github.com/hashicorp/raft-wal/types"
+)
+
+// Fsync is the durability mode, named after Redis's appendfsync.
+type Fsync string
+
+// Durability modes.
+const (
+	// FsyncAlways: a write is acknowledged only after its log entry is
+	// fsynced on a majority of nodes. The default.
+	FsyncAlways Fsync = "always"
+	// FsyncEverySec: a write is acknowledged once a majority holds it in
+	// memory (written to the OS); each node fsyncs its log about once a
+	// second. A crash of a majority within that second can lose writes.
+	FsyncEverySec Fsync = "everysec"
+)
+
+// ParseFsync validates a mode name.
+func ParseFsync(s string) (Fsync, error) {
+	switch Fsync(s) {
+	case FsyncAlways, FsyncEverySec:
+		return Fsync(s), nil
+	}
+	return "", fmt.Errorf("replication: fsync mode %q: want always or everysec", s)
+}
+
+// logStore is the durable Raft log and stable store (raft-wal), plus the
+// deferred-sync file system of everysec mode.
+type logStore struct {
+	*wal.WAL
+	deferred *deferredFS // nil in always mode
+}
+
+func openLogStore(dir string, mode Fsync, log *slog.Logger) (*logStore, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	ls := &logStore{}
+	hl := wal.WithLogger(newHCLogger("raft-wal", log))
+	var w *wal.WAL
+	var err error
+	if mode == FsyncEverySec {
+		ls.deferred = newDeferredFS(fs.New(), time.Second, log)
+		w, err = wal.Open(dir, hl, wal.WithSegmentFiler(segment.NewFiler(dir, ls.deferred)))
+	} else {
+		w, err = wal.Open(dir, hl)
+	}
+	if err != nil {
+		if ls.deferred != nil {
+			ls.deferred.Close()
+		}
+		return nil, fmt.Errorf("replication: open log %s: %w", dir, err)
+	}
+	ls.WAL = w
+	return ls, nil
+}
+
+// Close syncs (in everysec mode) and closes the log.
+func (l *logStore) Close() error {
+	var err error
+	if l.deferred != nil {
+		err = l.deferred.Close()
+	}
+	if cerr := l.WAL.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// deferredFS is a raft-wal VFS whose files' Sync only marks them dirty; a
+// ticker syncs dirty files every interval. raft-wal recovers a torn tail on
+// open (its frames are checksummed), so a crash loses at most the entries
+// written since the last sync, never the log's integrity.
+type deferredFS struct {
+	types.VFS
+	log  *slog.Logger
+	stop chan struct{}
+	done chan struct{}
+	mu   struct {
+		sync.Mutex
+		dirty map[*deferredFile]struct{}
+	}
+}
+
+func newDeferredFS(base types.VFS, every time.Duration, log *slog.Logger) *deferredFS {
+	d := &deferredFS{VFS: base, log: log, stop: make(chan struct{}), done: make(chan struct{})}
+	d.mu.dirty = make(map[*deferredFile]struct{})
+	go d.run(every)
+	return d
+}
+
+func (d *deferredFS) Create(dir, name string, size uint64) (types.WritableFile, error) {
+	f, err := d.VFS.Create(dir, name, size)
+	if err != nil {
+		return nil, err
+	}
+	return &deferredFile{WritableFile: f, d: d}, nil
+}
+
+func (d *deferredFS) OpenWriter(dir, name string) (types.WritableFile, error) {
+	f, err := d.VFS.OpenWriter(dir, name)
+	if err != nil {
+		return nil, err
+	}
+	return &deferredFile{WritableFile: f, d: d}, nil
+}
+
+func (d *deferredFS) run(every time.Duration) {
+	defer close(d.done)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-d.stop:
+			d.syncAll()
+			return
+		case <-t.C:
+			d.syncAll()
+		}
+	}
+}
+
+func (d *deferredFS) syncAll() {
+	d.mu.Lock()
+	files := make([]*deferredFile, 0, len(d.mu.dirty))
+	for f := range d.mu.dirty {
+		files = append(files, f)
+	}
+	clear(d.mu.dirty)
+	d.mu.Unlock()
+	for _, f := range files {
+		if err := f.WritableFile.Sync(); err != nil {
+			d.log.Error("log fsync failed", "err", err)
+		}
+	}
+}
+
+// abandon stops the ticker without syncing (a simulated crash).
+func (d *deferredFS) abandon() {
+	d.mu.Lock()
+	clear(d.mu.dirty)
+	d.mu.Unlock()
+	d.Close()
+}
+
+// Close syncs what is dirty and stops the ticker.
+func (d *deferredFS) Close() error {
+	select {
+	case <-d.stop:
+	default:
+		close(d.stop)
+	}
+	<-d.done
+	return nil
+}
+
+type deferredFile struct {
+	types.WritableFile
+	d *deferredFS
+}
+
+// Sync defers the fsync to the next tick.
+func (f *deferredFile) Sync() error {
+	f.d.mu.Lock()
+	f.d.mu.dirty[f] = struct{}{}
+	f.d.mu.Unlock()
+	return nil
+}
+
+func (f *deferredFile) Close() error {
+	f.d.mu.Lock()
+	_, dirty := f.d.mu.dirty[f]
+	delete(f.d.mu.dirty, f)
+	f.d.mu.Unlock()
+	if dirty {
+		_ = f.WritableFile.Sync()
+	}
+	return f.WritableFile.Close()
+}

@@ -1,0 +1,404 @@
+package replication
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/raft"
+
+	"github.com/skiffdb/skiff/internal/store"
+)
+
+// Errors. The edges map them to retriable client errors.
+var (
+	// ErrNotLeader: this node is not the leader; the request must go to the leader.
+	ErrNotLeader = errors.New("replication: not leader")
+	// ErrNoLeader: no leader is known (election in progress or no quorum).
+	ErrNoLeader = errors.New("replication: no leader")
+	// ErrOutcomeUnknown: leadership was lost after the entry was proposed;
+	// it may or may not be committed.
+	ErrOutcomeUnknown = errors.New("replication: leadership lost, outcome unknown")
+	// ErrClosed: the node is shutting down.
+	ErrClosed = errors.New("replication: closed")
+	// ErrTimeout: the proposal could not be enqueued in time.
+	ErrTimeout = errors.New("replication: timed out")
+)
+
+// Member is a cluster member as the configuration names it.
+type Member struct {
+	ID     string
+	Addr   string // Raft address
+	Voter  bool
+	Leader bool
+	Self   bool
+}
+
+// Options configures a replicated node.
+type Options struct {
+	NodeID   string
+	RaftAddr string // bind address; the advertised address is the bound one
+	DataDir  string // log in DataDir/raft/wal, snapshots in DataDir/raft/snapshots
+	// Bootstrap a new cluster with Servers (or just this node when empty) if
+	// there is no existing state. A node that joins an existing cluster
+	// starts with Bootstrap false and is added by the leader.
+	Bootstrap bool
+	Servers   []Member
+	Fsync     Fsync
+	// SnapshotEntries: snapshot after this many new log entries (default 8192).
+	SnapshotEntries uint64
+	// SnapshotInterval: how often to check whether to snapshot (default 30s).
+	SnapshotInterval time.Duration
+	// TrailingLogs kept after a snapshot for followers slightly behind (default 10240).
+	TrailingLogs uint64
+	// Timeouts (0 = defaults: heartbeat and election 500ms, lease 250ms;
+	// heartbeats go out every tenth of the heartbeat timeout).
+	HeartbeatTimeout, ElectionTimeout, LeaderLeaseTimeout time.Duration
+	Store                                                 *store.Store
+	Logger                                                *slog.Logger
+}
+
+// Raft is a replicated node: hashicorp/raft over the skiff FSM.
+type Raft struct {
+	r      *raft.Raft
+	fsm    *fsm
+	logs   *logStore
+	stream *streamLayer
+	trans  *raft.NetworkTransport
+	log    *slog.Logger
+	id     raft.ServerID
+	reads  readBatcher
+	closed atomic.Bool
+	// leaderGen counts leadership changes; readyGen is the generation whose
+	// term barrier has completed (linearizable reads need it, see reads.go).
+	leaderGen, readyGen atomic.Uint64
+	obsCh               chan raft.Observation
+	obs                 *raft.Observer
+	obsDone             chan struct{}
+}
+
+// Open starts the node: opens (or recovers) the log and the latest
+// snapshot, replays, and joins the Raft protocol. It returns once Raft runs;
+// a leader may not be known yet (see WaitLeader).
+func Open(opts Options) (*Raft, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Fsync == "" {
+		opts.Fsync = FsyncAlways
+	}
+	dir := filepath.Join(opts.DataDir, "raft")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	rn := &Raft{log: opts.Logger, id: raft.ServerID(opts.NodeID)}
+	rn.fsm = &fsm{st: opts.Store, log: opts.Logger}
+	rn.reads.r = rn
+	var err error
+	cleanup := func() {
+		if rn.trans != nil {
+			rn.trans.Close()
+		} else if rn.stream != nil {
+			rn.stream.Close()
+		}
+		if rn.logs != nil {
+			rn.logs.Close()
+		}
+	}
+	if rn.logs, err = openLogStore(filepath.Join(dir, "wal"), opts.Fsync, opts.Logger); err != nil {
+		return nil, err
+	}
+	snaps, err := raft.NewFileSnapshotStoreWithLogger(filepath.Join(dir, "snapshots"), 2, newHCLogger("raft-snapshots", opts.Logger))
+	if err != nil {
+		cleanup()
+		return nil, err
+	}
+	if rn.stream, err = newStreamLayer(opts.RaftAddr); err != nil {
+		cleanup()
+		return nil, fmt.Errorf("replication: raft listen on %s: %w", opts.RaftAddr, err)
+	}
+	rn.trans = raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
+		Stream:  rn.stream,
+		MaxPool: 4,
+		Timeout: 10 * time.Second,
+		Logger:  newHCLogger("raft-net", opts.Logger),
+	})
+
+	conf := raft.DefaultConfig()
+	conf.LocalID = rn.id
+	conf.Logger = newHCLogger("raft", opts.Logger)
+	conf.SnapshotThreshold = orDefault(opts.SnapshotEntries, 8192)
+	conf.TrailingLogs = orDefault(opts.TrailingLogs, 10240)
+	conf.SnapshotInterval = orDefaultDur(opts.SnapshotInterval, 30*time.Second)
+	conf.HeartbeatTimeout = orDefaultDur(opts.HeartbeatTimeout, 500*time.Millisecond)
+	conf.ElectionTimeout = orDefaultDur(opts.ElectionTimeout, 500*time.Millisecond)
+	conf.LeaderLeaseTimeout = orDefaultDur(opts.LeaderLeaseTimeout, 250*time.Millisecond)
+	conf.MaxAppendEntries = 1024
+	conf.BatchApplyCh = true
+	conf.NoLegacyTelemetry = true
+
+	existing, err := raft.HasExistingState(rn.logs, rn.logs, snaps)
+	if err != nil {
+		cleanup()
+		return nil, err
+	}
+	if !existing && opts.Bootstrap {
+		servers := opts.Servers
+		if len(servers) == 0 {
+			servers = []Member{{ID: opts.NodeID, Addr: rn.Addr(), Voter: true}}
+		}
+		cfg := raft.Configuration{}
+		for _, m := range servers {
+			cfg.Servers = append(cfg.Servers, raft.Server{ID: raft.ServerID(m.ID), Address: raft.ServerAddress(m.Addr), Suffrage: raft.Voter})
+		}
+		if err := raft.BootstrapCluster(conf, rn.logs, rn.logs, snaps, rn.trans, cfg); err != nil {
+			cleanup()
+			return nil, fmt.Errorf("replication: bootstrap: %w", err)
+		}
+	}
+	if rn.r, err = raft.NewRaft(conf, rn.fsm, rn.logs, rn.logs, snaps, rn.trans); err != nil {
+		cleanup()
+		return nil, fmt.Errorf("replication: start raft: %w", err)
+	}
+	rn.watchLeadership()
+	return rn, nil
+}
+
+func orDefault(v, d uint64) uint64 {
+	if v == 0 {
+		return d
+	}
+	return v
+}
+
+func orDefaultDur(v, d time.Duration) time.Duration {
+	if v == 0 {
+		return d
+	}
+	return v
+}
+
+// Addr is this node's Raft address.
+func (rn *Raft) Addr() string { return rn.stream.Addr().String() }
+
+// ID is this node's id.
+func (rn *Raft) ID() string { return string(rn.id) }
+
+// Apply replicates entry (encoded operations) and returns the FSM's response
+// for it ([]store.Result) once it is committed and applied on this node, the
+// leader. Errors: ErrNotLeader, ErrOutcomeUnknown, ErrClosed, ErrTimeout.
+// ctx bounds only the wait to enqueue; once proposed, the call returns when
+// the entry is applied or leadership is lost.
+func (rn *Raft) Apply(ctx context.Context, entry []byte) (any, error) {
+	timeout := 5 * time.Second
+	if dl, ok := ctx.Deadline(); ok {
+		timeout = time.Until(dl)
+	}
+	f := rn.r.Apply(entry, timeout)
+	if err := f.Error(); err != nil {
+		return nil, rn.notLeaderErr(mapRaftErr(err))
+	}
+	resp := f.Response()
+	if err, ok := resp.(error); ok {
+		return nil, err
+	}
+	return resp, nil
+}
+
+func mapRaftErr(err error) error {
+	switch {
+	case errors.Is(err, raft.ErrNotLeader):
+		return ErrNotLeader
+	case errors.Is(err, raft.ErrLeadershipLost):
+		return ErrOutcomeUnknown
+	case errors.Is(err, raft.ErrLeadershipTransferInProgress):
+		return ErrNotLeader
+	case errors.Is(err, raft.ErrRaftShutdown):
+		return ErrClosed
+	case errors.Is(err, raft.ErrEnqueueTimeout):
+		return ErrTimeout
+	}
+	return err
+}
+
+// notLeaderErr refines ErrNotLeader into ErrNoLeader when no leader is known.
+func (rn *Raft) notLeaderErr(err error) error {
+	if errors.Is(err, ErrNotLeader) {
+		if id, _ := rn.Leader(); id == "" {
+			return ErrNoLeader
+		}
+	}
+	return err
+}
+
+// IsLeader reports whether this node is the leader now.
+func (rn *Raft) IsLeader() bool { return rn.r.State() == raft.Leader }
+
+// Leader returns the known leader's id and Raft address ("" when none).
+func (rn *Raft) Leader() (id, addr string) {
+	a, i := rn.r.LeaderWithID()
+	return string(i), string(a)
+}
+
+// WaitLeader waits until some leader is known.
+func (rn *Raft) WaitLeader(ctx context.Context) error {
+	t := time.NewTicker(10 * time.Millisecond)
+	defer t.Stop()
+	for {
+		if id, _ := rn.Leader(); id != "" {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// ReadBarrier makes a linearizable read possible on this node: it confirms
+// leadership with a quorum (one round shared by all concurrent callers) and
+// waits until the FSM has applied everything committed before the call.
+// Errors: ErrNotLeader (the read must go to the leader), ErrOutcomeUnknown is
+// never returned, ctx errors.
+func (rn *Raft) ReadBarrier(ctx context.Context) error {
+	if !rn.IsLeader() {
+		return rn.notLeaderErr(ErrNotLeader)
+	}
+	return rn.notLeaderErr(rn.reads.wait(ctx))
+}
+
+// Members returns the current configuration.
+func (rn *Raft) Members() ([]Member, error) {
+	f := rn.r.GetConfiguration()
+	if err := f.Error(); err != nil {
+		return nil, mapRaftErr(err)
+	}
+	lid, _ := rn.Leader()
+	var out []Member
+	for _, s := range f.Configuration().Servers {
+		out = append(out, Member{
+			ID: string(s.ID), Addr: string(s.Address), Voter: s.Suffrage == raft.Voter,
+			Leader: string(s.ID) == lid, Self: s.ID == rn.id,
+		})
+	}
+	return out, nil
+}
+
+// AddVoter adds (or updates) a voting member; leader only.
+func (rn *Raft) AddVoter(id, addr string) error {
+	return mapRaftErr(rn.r.AddVoter(raft.ServerID(id), raft.ServerAddress(addr), 0, 10*time.Second).Error())
+}
+
+// RemoveServer removes a member; leader only.
+func (rn *Raft) RemoveServer(id string) error {
+	return mapRaftErr(rn.r.RemoveServer(raft.ServerID(id), 0, 10*time.Second).Error())
+}
+
+// TransferLeadership hands leadership to id (any up-to-date voter when id is "").
+func (rn *Raft) TransferLeadership(id string) error {
+	if id == "" {
+		return mapRaftErr(rn.r.LeadershipTransfer().Error())
+	}
+	ms, err := rn.Members()
+	if err != nil {
+		return err
+	}
+	for _, m := range ms {
+		if m.ID == id {
+			return mapRaftErr(rn.r.LeadershipTransferToServer(raft.ServerID(id), raft.ServerAddress(m.Addr)).Error())
+		}
+	}
+	return fmt.Errorf("replication: no member %q", id)
+}
+
+// Snapshot takes a snapshot now (and compacts the log).
+func (rn *Raft) Snapshot() error { return mapRaftErr(rn.r.Snapshot().Error()) }
+
+// Status is what INFO replication and the Cluster API report.
+type Status struct {
+	State        string // Leader, Follower, Candidate, Shutdown
+	Term         uint64
+	CommitIndex  uint64
+	AppliedIndex uint64
+	LastIndex    uint64
+	LastSnapshot uint64
+}
+
+// Status returns the node's Raft state.
+func (rn *Raft) Status() Status {
+	st := rn.r.Stats()
+	u := func(k string) uint64 { n, _ := strconv.ParseUint(st[k], 10, 64); return n }
+	return Status{
+		State: rn.r.State().String(), Term: u("term"), CommitIndex: rn.r.CommitIndex(),
+		AppliedIndex: rn.fsm.applied.Load(), LastIndex: rn.r.LastIndex(), LastSnapshot: u("last_snapshot_index"),
+	}
+}
+
+// DialLeader opens a connection to the leader's Raft address, which also
+// serves forwarded RESP requests (see streamLayer). Errors: ErrNoLeader,
+// ErrNotLeader when this node is the leader, dial errors.
+func (rn *Raft) DialLeader(ctx context.Context) (net.Conn, string, error) {
+	id, addr := rn.Leader()
+	switch {
+	case id == "":
+		return nil, "", ErrNoLeader
+	case raft.ServerID(id) == rn.id:
+		return nil, "", ErrNotLeader
+	}
+	timeout := 5 * time.Second
+	if dl, ok := ctx.Deadline(); ok {
+		timeout = time.Until(dl)
+	}
+	c, err := rn.stream.Dial(raft.ServerAddress(addr), timeout)
+	return c, addr, err
+}
+
+// SetForwardHandler sets the function that serves RESP connections
+// forwarded by followers to this node's Raft port.
+func (rn *Raft) SetForwardHandler(fn func(net.Conn)) { rn.stream.setForwardHandler(fn) }
+
+// Isolate cuts (true) or restores (false) all of this node's Raft traffic.
+// For tests: it is how the cluster harness partitions a node.
+func (rn *Raft) Isolate(on bool) { rn.stream.setIsolated(on) }
+
+// Close shuts down gracefully: stops Raft, closes the transport and syncs
+// and closes the log.
+func (rn *Raft) Close() error {
+	if rn.closed.Swap(true) {
+		return nil
+	}
+	err := rn.r.Shutdown().Error()
+	rn.stopWatching()
+	rn.trans.Close()
+	if cerr := rn.logs.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Kill stops the node the way a crash would, as far as a process can do it
+// to itself: traffic is cut first, nothing is flushed or snapshotted, and the
+// log is abandoned without a final sync (in everysec mode unsynced entries
+// stay only in the OS page cache). Goroutines and ports are released so the
+// node can be restarted in the same process. For tests.
+func (rn *Raft) Kill() {
+	if rn.closed.Swap(true) {
+		return
+	}
+	rn.Isolate(true)
+	_ = rn.r.Shutdown().Error()
+	rn.stopWatching()
+	rn.trans.Close()
+	if rn.logs.deferred != nil {
+		rn.logs.deferred.abandon()
+	}
+	rn.logs.WAL.Close()
+}
