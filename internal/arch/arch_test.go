@@ -29,6 +29,7 @@ var allowed = map[string][]string{
 	"internal/respserver":    {"internal/command", "internal/resp"},
 	"internal/node":          {"*"},
 	"internal/node/nodetest": {"internal/node", "internal/config"},
+	"internal/testcluster":   {"internal/node", "internal/config"},
 	"cmd/skiff":              {"internal/config", "internal/node", "internal/telemetry"},
 	"cmd/skiff-bench":        {"internal/resp"},
 }

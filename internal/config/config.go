@@ -45,6 +45,8 @@ type Config struct {
 	// RaftTimeout sets heartbeat and election timeouts (lease: half); 0 =
 	// Raft's defaults (1s). Tests shorten it; it is not a flag.
 	RaftTimeout time.Duration
+	// TrailingLogs kept after a snapshot (0 = default); tests shrink it.
+	TrailingLogs int
 }
 
 // Peer is one member of InitialCluster.

@@ -11,11 +11,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/skiffdb/skiff/internal/command"
 	"github.com/skiffdb/skiff/internal/config"
 	"github.com/skiffdb/skiff/internal/engine"
 	"github.com/skiffdb/skiff/internal/replication"
+	"github.com/skiffdb/skiff/internal/resp"
 	"github.com/skiffdb/skiff/internal/respserver"
 	"github.com/skiffdb/skiff/internal/store"
 )
@@ -145,6 +147,7 @@ func openRaft(cfg config.Config, st *store.Store, log *slog.Logger) (*replicatio
 		Bootstrap:       cfg.Bootstrap || (cfg.Join == "" && len(peers) == 0) || len(peers) > 0,
 		Fsync:           fsync,
 		SnapshotEntries: uint64(cfg.SnapshotEntries),
+		TrailingLogs:    uint64(cfg.TrailingLogs),
 		Store:           st,
 		Logger:          log.With("component", "raft"),
 	}
@@ -198,6 +201,9 @@ func (n *Node) Run(ctx context.Context) error {
 	engCtx, stopEngine := context.WithCancel(context.Background())
 	engDone := make(chan error, 1)
 	go func() { engDone <- n.engine.Run(engCtx) }()
+	if n.cfg.Join != "" {
+		go n.join(ctx)
+	}
 
 	err := n.resp.Serve(ctx)
 	stopEngine()
@@ -215,6 +221,51 @@ func (n *Node) Run(ctx context.Context) error {
 // WaitReady waits until the node knows a leader (and, when it leads, can
 // accept writes).
 func (n *Node) WaitReady(ctx context.Context) error { return n.raft.WaitLeader(ctx) }
+
+// join asks the cluster at cfg.Join (any member's RESP address; a follower
+// forwards it to the leader) to add this node as a voter, retrying until it
+// is a member or ctx ends.
+func (n *Node) join(ctx context.Context) {
+	req := resp.AppendCommandString(nil, "SKIFF.CLUSTER", "ADD", n.cfg.NodeID, n.raft.Addr())
+	for attempt := 0; ; attempt++ {
+		reply, err := roundTrip(ctx, n.cfg.Join, req)
+		if err == nil && string(reply) == "+OK\r\n" {
+			n.log.Info("joined cluster", "via", n.cfg.Join)
+			return
+		}
+		if attempt%20 == 0 {
+			n.log.Warn("join failed, retrying", "via", n.cfg.Join, "err", err, "reply", strings.TrimSpace(string(reply)))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// roundTrip sends one RESP request to addr and returns the reply bytes.
+func roundTrip(ctx context.Context, addr string, req []byte) ([]byte, error) {
+	d := net.Dialer{Timeout: 5 * time.Second}
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(15 * time.Second))
+	if _, err := c.Write(req); err != nil {
+		return nil, err
+	}
+	return resp.NewReader(c, 4096).ReadReply()
+}
+
+// Kill stops the node the way a crash would, as far as a process can do it
+// to itself: Raft stops at once without flushing or snapshotting (see
+// replication.Raft.Kill), then the client port closes; Run returns. For tests.
+func (n *Node) Kill() {
+	n.raft.Kill()
+	n.resp.Abort()
+}
 
 // Raft returns the node's replication layer (tests and admin).
 func (n *Node) Raft() *replication.Raft { return n.raft }

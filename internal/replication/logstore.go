@@ -9,6 +9,7 @@ import (
 
 	wal "github.com/hashicorp/raft-wal"
 	"github.com/hashicorp/raft-wal/fs"
+	"github.com/hashicorp/raft-wal/metadb"
 	"github.com/hashicorp/raft-wal/segment"
 	"github.com/hashicorp/raft-wal/types"
 )
@@ -40,27 +41,30 @@ func ParseFsync(s string) (Fsync, error) {
 // deferred-sync file system of everysec mode.
 type logStore struct {
 	*wal.WAL
-	deferred *deferredFS // nil in always mode
+	meta     *metadb.BoltMetaDB // raft-wal's Close does not close it: we do
+	deferred *deferredFS        // nil in always mode
 }
 
 func openLogStore(dir string, mode Fsync, log *slog.Logger) (*logStore, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	ls := &logStore{}
+	ls := &logStore{meta: &metadb.BoltMetaDB{}}
 	hl := wal.WithLogger(newHCLogger("raft-wal", log))
+	md := wal.WithMetaStore(ls.meta)
 	var w *wal.WAL
 	var err error
 	if mode == FsyncEverySec {
 		ls.deferred = newDeferredFS(fs.New(), time.Second, log)
-		w, err = wal.Open(dir, hl, wal.WithSegmentFiler(segment.NewFiler(dir, ls.deferred)))
+		w, err = wal.Open(dir, hl, md, wal.WithSegmentFiler(segment.NewFiler(dir, ls.deferred)))
 	} else {
-		w, err = wal.Open(dir, hl)
+		w, err = wal.Open(dir, hl, md)
 	}
 	if err != nil {
 		if ls.deferred != nil {
 			ls.deferred.Close()
 		}
+		ls.meta.Close()
 		return nil, fmt.Errorf("replication: open log %s: %w", dir, err)
 	}
 	ls.WAL = w
@@ -74,6 +78,9 @@ func (l *logStore) Close() error {
 		err = l.deferred.Close()
 	}
 	if cerr := l.WAL.Close(); err == nil {
+		err = cerr
+	}
+	if cerr := l.meta.Close(); err == nil {
 		err = cerr
 	}
 	return err

@@ -141,7 +141,11 @@ func Open(opts Options) (*Raft, error) {
 	conf.ElectionTimeout = orDefaultDur(opts.ElectionTimeout, 500*time.Millisecond)
 	conf.LeaderLeaseTimeout = orDefaultDur(opts.LeaderLeaseTimeout, 250*time.Millisecond)
 	conf.MaxAppendEntries = 1024
-	conf.BatchApplyCh = true
+	// An unbuffered apply channel still group-commits (the leader drains every
+	// proposer blocked on it into one batch), and unlike BatchApplyCh it never
+	// strands a future in a buffer at shutdown: raft would never answer it
+	// and Apply would wait forever.
+	conf.BatchApplyCh = false
 	conf.NoLegacyTelemetry = true
 
 	existing, err := raft.HasExistingState(rn.logs, rn.logs, snaps)
@@ -401,4 +405,5 @@ func (rn *Raft) Kill() {
 		rn.logs.deferred.abandon()
 	}
 	rn.logs.WAL.Close()
+	rn.logs.meta.Close()
 }

@@ -113,6 +113,15 @@ func (s *streamLayer) Close() error {
 	s.once.Do(func() {
 		close(s.closeCh)
 		err = s.ln.Close()
+		s.mu.Lock()
+		open := make([]*trackedConn, 0, len(s.mu.conns))
+		for c := range s.mu.conns {
+			open = append(open, c)
+		}
+		s.mu.Unlock()
+		for _, c := range open {
+			c.Close()
+		}
 	})
 	return err
 }

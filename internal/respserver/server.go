@@ -121,6 +121,17 @@ func (s *Server) shutdown() {
 	s.mu.Unlock()
 }
 
+// Abort closes the listener and every connection at once, without letting
+// commands finish (a simulated crash); Serve then returns.
+func (s *Server) Abort() {
+	s.shutdown()
+	s.mu.Lock()
+	for c := range s.mu.conns {
+		c.Close()
+	}
+	s.mu.Unlock()
+}
+
 func (s *Server) track(c net.Conn) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -2,6 +2,7 @@ package store
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -55,8 +56,8 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // Walk chunking: the walk holds the read lock for at most walkBuckets table
 // buckets or walkBatch entries, then writes what it collected unlocked.
 const (
-	walkBuckets = 512
-	walkBatch   = 512
+	walkBuckets = 64
+	walkBatch   = 32
 )
 
 // Snapshot is a point-in-time view of the store, taken by BeginSnapshot and
@@ -72,6 +73,7 @@ type Snapshot struct {
 	// walk calls between chunks without holding any lock.
 	chunkBuckets int
 	afterChunk   func()
+	revisits     int // entries the walk met again (after a resize); walk goroutine only
 
 	mu struct {
 		sync.Mutex
@@ -124,12 +126,15 @@ func (s *Store) BeginSnapshot() (*Snapshot, error) {
 // e, an entry of d. While a snapshot is active and e still holds the state the
 // snapshot shows, it saves that state once. Nearly free without a snapshot.
 func (s *Store) preserve(d *db, e *entry) {
-	if sn := s.snap; sn != nil && e.rev <= sn.rev && e.snapMark.Load() != sn.id {
-		sn.save(d, e)
+	if s.snap != nil { // inlined: one load and branch on apply's hot path
+		s.snap.save(d, e)
 	}
 }
 
 func (sn *Snapshot) save(d *db, e *entry) {
+	if e.rev > sn.rev || e.snapMark.Load() == sn.id {
+		return // created or changed since the snapshot, or already written or saved
+	}
 	// Accounted for: the walk skips it from now on, whatever apply does next.
 	e.snapMark.Store(sn.id)
 	dbi := slices.Index(sn.dbs, d)
@@ -143,7 +148,7 @@ func (sn *Snapshot) save(d *db, e *entry) {
 		return
 	}
 	if err != nil {
-		sn.mu.err = cmpOr(sn.mu.err, err)
+		sn.mu.err = cmp.Or(sn.mu.err, err)
 		return
 	}
 	sn.mu.pending = append(sn.mu.pending, snapItem{
@@ -151,13 +156,6 @@ func (sn *Snapshot) save(d *db, e *entry) {
 	})
 	sn.mu.preserved++
 	sn.mu.maxPending = max(sn.mu.maxPending, len(sn.mu.pending))
-}
-
-func cmpOr(a, b error) error {
-	if a != nil {
-		return a
-	}
-	return b
 }
 
 // snapPayload returns the snapshot encoding of v, under the store lock (the
@@ -206,7 +204,7 @@ func (sn *Snapshot) WriteTo(w io.Writer) (int64, error) {
 	sw := newSnapWriter(w)
 	sw.header(sn.rev, len(sn.dbs))
 	var count int
-	var batch, spare []snapItem
+	batch, spare := make([]snapItem, 0, walkBatch), []snapItem(nil)
 	write := func(items []snapItem) {
 		for i := range items {
 			sw.record(&items[i])
@@ -258,8 +256,12 @@ func (sn *Snapshot) walk(dbi int, d *db, cursor uint64, out []snapItem) (_ []sna
 		buckets = walkBuckets
 	}
 	emit := func(e *entry) {
-		if e.rev > sn.rev || e.snapMark.Load() == sn.id || err != nil {
-			return // created or changed since (a pre-image was saved), or already written
+		switch {
+		case e.rev > sn.rev || err != nil:
+			return // created or changed since the snapshot (a pre-image was saved)
+		case e.snapMark.Load() == sn.id:
+			sn.revisits++ // already written or saved
+			return
 		}
 		e.snapMark.Store(sn.id)
 		var p []byte
