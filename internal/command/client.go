@@ -24,6 +24,11 @@ type Client struct {
 	// Internal marks a connection from another node (forwarded requests on
 	// the Raft port): trusted, and never forwarded again.
 	Internal bool
+	// Batching: consecutive writes of one batch of input are proposed as one
+	// log entry (see batch.go). Set by respserver, which must call
+	// Server.FlushBatch before waiting for input.
+	Batching bool
+	batch    batch
 	// needFence is set when new input arrives; the next read on the leader
 	// then confirms leadership first (one fence per batch of input).
 	needFence bool

@@ -19,11 +19,13 @@ type Ctx struct {
 	Srv    *Server
 	Cmd    *Command
 
-	ctx    context.Context
-	now    int64
-	failed bool
-	op     op.Op     // reused by NewOp: Propose encodes it before returning
-	opArgs [8][]byte // backing array for op.Args
+	ctx     context.Context
+	now     int64
+	failed  bool
+	batched bool         // this write joins the client's pipeline batch
+	out     *resp.Writer // the connection's writer (W may be the batch scratch)
+	op      op.Op        // reused by NewOp: Propose encodes it before returning
+	opArgs  [8][]byte    // backing array for op.Args
 }
 
 // Now returns the current unix time in milliseconds, read once per command:
@@ -83,6 +85,13 @@ type ReplyFunc func(c *Ctx, v any)
 // last and write nothing after it: in a later version the reply may be written
 // after other commands of the same pipeline have been read.
 func (c *Ctx) Propose(o *op.Op, reply ReplyFunc) {
+	if c.batched {
+		c.enqueue(o, reply)
+		if b := &c.Client.batch; b.ops >= maxBatchOps || len(b.entry) >= maxBatchBytes {
+			c.Srv.FlushBatch(c.Client, c.out)
+		}
+		return
+	}
 	v, err := c.Srv.eng.Propose(c.ctx, o)
 	if err != nil {
 		c.Error(err)

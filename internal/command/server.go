@@ -26,6 +26,9 @@ type Engine interface {
 	IsLeader() bool
 	// ReadBarrier returns when local reads are linearizable (leader only).
 	ReadBarrier(ctx context.Context) error
+	// ProposeBatch replicates an entry of n encoded operations and returns
+	// their results in order.
+	ProposeBatch(ctx context.Context, entry []byte, n int) ([]store.Result, error)
 	// Forward relays a command to the leader and returns its raw reply.
 	Forward(ctx context.Context, db, proto int, args [][]byte) ([]byte, error)
 }
@@ -154,6 +157,11 @@ func (s *Server) Exec(c *Client, args [][]byte, w *resp.Writer) {
 		ctx.now = s.clock()
 	}
 	cmd := s.table.Lookup(args[0])
+	// Anything but a write that joins the pipeline batch first sends the
+	// batch, so replies leave in order.
+	if !c.batch.empty() && (cmd == nil || cmd.Flags&Write == 0 || !checkArity(cmd.Arity, len(args)) || !c.Authed) {
+		s.FlushBatch(c, w)
+	}
 	if cmd == nil {
 		s.stats.errorReplies.Add(1)
 		msg := unknownCommand(args)
@@ -194,11 +202,24 @@ func (s *Server) Exec(c *Client, args [][]byte, w *resp.Writer) {
 		s.stats.errorReplies.Add(1)
 		return
 	}
+	// A write on the leader joins the pipeline batch.
+	batched := c.batching() && cmd.Flags&Write != 0 && s.eng.IsLeader()
+	if !batched && !c.batch.empty() {
+		s.FlushBatch(c, w)
+	}
 	if cmd.Flags&(Write|ReadOnly) != 0 && !s.route(ctx) {
 		s.finish(ctx, cmd, start)
 		return
 	}
+	ctx.batched, ctx.out = batched, w
+	if batched {
+		ctx.W = c.batch.writerFor(w.Proto())
+	}
 	cmd.Handler(ctx)
+	if batched {
+		c.batch.queueRaw(cmd)
+		ctx.W, ctx.batched = w, false
+	}
 	s.finish(ctx, cmd, start)
 }
 

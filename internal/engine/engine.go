@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -124,6 +125,43 @@ func (e *Engine) Propose(ctx context.Context, o *op.Op) (any, error) {
 		return nil, fmt.Errorf("engine: unexpected apply response %T", resp)
 	}
 	return rs[0].Value, rs[0].Err
+}
+
+// ProposeBatch replicates one entry holding n encoded operations (a
+// pipeline's writes) and returns their results in order.
+func (e *Engine) ProposeBatch(ctx context.Context, entry []byte, n int) ([]store.Result, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	entry = bytes.Clone(entry) // the caller reuses its buffer; the log keeps this one
+	if e.rlog == nil {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if e.closed {
+			return nil, ErrClosed
+		}
+		out := make([]store.Result, 0, n)
+		for len(entry) > 0 {
+			var o op.Op
+			rest, err := op.DecodeInto(&o, entry)
+			if err != nil {
+				return nil, err
+			}
+			v, aerr := e.st.Apply(&o)
+			out = append(out, store.Result{Value: v, Err: aerr})
+			entry = rest
+		}
+		return out, nil
+	}
+	resp, err := e.rlog.Apply(ctx, entry)
+	if err != nil {
+		return nil, err
+	}
+	rs, ok := resp.([]store.Result)
+	if !ok || len(rs) != n {
+		return nil, fmt.Errorf("engine: apply returned %T for %d operations", resp, n)
+	}
+	return rs, nil
 }
 
 // ReadBarrier returns when reads of the local store are linearizable: on

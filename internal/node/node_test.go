@@ -325,3 +325,37 @@ func TestActiveExpiry(t *testing.T) {
 		t.Fatalf("keep = %q %v", v, err)
 	}
 }
+
+// TestPipeline_WritesAreOneProposalAndRepliesStayInOrder: the writes of one
+// pipeline become one log entry, and replies (including errors written
+// before any proposal and results of reads between writes) keep their order.
+func TestPipeline_WritesAreOneProposalAndRepliesStayInOrder(t *testing.T) {
+	n := nodetest.Start(t, nil)
+	before := n.Raft().Status().LastIndex
+	var req strings.Builder
+	for i := 0; i < 16; i++ {
+		fmt.Fprintf(&req, "SET k%d %d\r\n", i, i)
+	}
+	got := rawSession(t, n.Addr, req.String())
+	if got != strings.Repeat("+OK\r\n", 16) {
+		t.Fatalf("replies %q", got)
+	}
+	if d := n.Raft().Status().LastIndex - before; d != 1 {
+		t.Fatalf("16 pipelined SETs took %d log entries, want 1", d)
+	}
+	got = rawSession(t, n.Addr, "SET a 1\r\nSET b\r\nINCR a\r\nFOO\r\nGET a\r\nSET c x EX 0\r\nINCR a\r\nSET d 1 EX 100\r\nTTL d\r\nINCR k0\r\nDEL k1 k2\r\n")
+	want := "+OK\r\n" +
+		"-ERR wrong number of arguments for 'set' command\r\n" +
+		":2\r\n" +
+		"-ERR unknown command 'FOO', with args beginning with: \r\n" +
+		"$1\r\n2\r\n" +
+		"-ERR invalid expire time in 'set' command\r\n" +
+		":3\r\n" +
+		"+OK\r\n" +
+		":100\r\n" +
+		":1\r\n" +
+		":2\r\n"
+	if got != want {
+		t.Fatalf("pipeline replies\n got %q\nwant %q", got, want)
+	}
+}

@@ -159,10 +159,12 @@ type flushingReader struct {
 	conn net.Conn
 	w    *resp.Writer
 	cl   *command.Client
+	exec *command.Server
 	in   int64
 }
 
 func (f *flushingReader) Read(p []byte) (int, error) {
+	f.exec.FlushBatch(f.cl, f.w) // the pipeline's writes: one proposal
 	if f.w.Buffered() > 0 {
 		if err := f.w.Flush(); err != nil {
 			return 0, err
@@ -219,7 +221,8 @@ func (s *Server) handle(conn net.Conn, internal bool) {
 
 	cw := &countingWriter{conn: conn}
 	w := resp.NewWriter(cw)
-	fr := &flushingReader{conn: conn, w: w, cl: cl}
+	cl.Batching = true
+	fr := &flushingReader{conn: conn, w: w, cl: cl, exec: exec}
 	rd := resp.NewReader(fr, s.opts.ReadBufferSize)
 	limits := resp.DefaultLimits()
 	authed := cl.Authed
@@ -235,6 +238,7 @@ func (s *Server) handle(conn net.Conn, internal bool) {
 		if err != nil {
 			var pe *resp.ProtocolError
 			if errors.As(err, &pe) {
+				exec.FlushBatch(cl, w) // requests before the bad one are answered first
 				w.WriteError(pe.Error())
 				_ = w.Flush()
 			} else if err != io.EOF && !s.closed.Load() && !errors.Is(err, net.ErrClosed) {
@@ -245,6 +249,7 @@ func (s *Server) handle(conn net.Conn, internal bool) {
 		}
 		exec.Exec(cl, args, w)
 		if cl.CloseAfterReply {
+			exec.FlushBatch(cl, w)
 			_ = w.Flush()
 			return
 		}
