@@ -45,8 +45,10 @@ type Config struct {
 	// RaftTimeout sets heartbeat and election timeouts (lease: half); 0 =
 	// Raft's defaults (1s). Tests shorten it; it is not a flag.
 	RaftTimeout time.Duration
-	// TrailingLogs kept after a snapshot (0 = default); tests shrink it.
-	TrailingLogs int
+	// TrailingLogs kept after a snapshot and LogSegmentBytes (0 = defaults);
+	// tests shrink them to force snapshot installs. Not flags.
+	TrailingLogs    int
+	LogSegmentBytes int
 }
 
 // Peer is one member of InitialCluster.

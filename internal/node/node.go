@@ -148,6 +148,7 @@ func openRaft(cfg config.Config, st *store.Store, log *slog.Logger) (*replicatio
 		Fsync:           fsync,
 		SnapshotEntries: uint64(cfg.SnapshotEntries),
 		TrailingLogs:    uint64(cfg.TrailingLogs),
+		LogSegmentBytes: cfg.LogSegmentBytes,
 		Store:           st,
 		Logger:          log.With("component", "raft"),
 	}

@@ -45,20 +45,24 @@ type logStore struct {
 	deferred *deferredFS        // nil in always mode
 }
 
-func openLogStore(dir string, mode Fsync, log *slog.Logger) (*logStore, error) {
+func openLogStore(dir string, mode Fsync, segmentSize int, log *slog.Logger) (*logStore, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
 	ls := &logStore{meta: &metadb.BoltMetaDB{}}
 	hl := wal.WithLogger(newHCLogger("raft-wal", log))
 	md := wal.WithMetaStore(ls.meta)
+	if segmentSize <= 0 {
+		segmentSize = wal.DefaultSegmentSize
+	}
+	ss := wal.WithSegmentSize(segmentSize)
 	var w *wal.WAL
 	var err error
 	if mode == FsyncEverySec {
 		ls.deferred = newDeferredFS(fs.New(), time.Second, log)
-		w, err = wal.Open(dir, hl, md, wal.WithSegmentFiler(segment.NewFiler(dir, ls.deferred)))
+		w, err = wal.Open(dir, hl, md, ss, wal.WithSegmentFiler(segment.NewFiler(dir, ls.deferred)))
 	} else {
-		w, err = wal.Open(dir, hl, md)
+		w, err = wal.Open(dir, hl, md, ss)
 	}
 	if err != nil {
 		if ls.deferred != nil {

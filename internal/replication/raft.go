@@ -58,6 +58,10 @@ type Options struct {
 	SnapshotInterval time.Duration
 	// TrailingLogs kept after a snapshot for followers slightly behind (default 10240).
 	TrailingLogs uint64
+	// LogSegmentBytes is the size of a log segment file (default 64 MiB).
+	// Compaction frees whole segments; entries of a partly compacted segment
+	// stay readable, so followers within one segment catch up from the log.
+	LogSegmentBytes int
 	// Timeouts (0 = defaults: heartbeat and election 500ms, lease 250ms;
 	// heartbeats go out every tenth of the heartbeat timeout).
 	HeartbeatTimeout, ElectionTimeout, LeaderLeaseTimeout time.Duration
@@ -112,7 +116,7 @@ func Open(opts Options) (*Raft, error) {
 			rn.logs.Close()
 		}
 	}
-	if rn.logs, err = openLogStore(filepath.Join(dir, "wal"), opts.Fsync, opts.Logger); err != nil {
+	if rn.logs, err = openLogStore(filepath.Join(dir, "wal"), opts.Fsync, opts.LogSegmentBytes, opts.Logger); err != nil {
 		return nil, err
 	}
 	snaps, err := raft.NewFileSnapshotStoreWithLogger(filepath.Join(dir, "snapshots"), 2, newHCLogger("raft-snapshots", opts.Logger))
@@ -334,15 +338,18 @@ type Status struct {
 	AppliedIndex uint64
 	LastIndex    uint64
 	LastSnapshot uint64
+	FirstIndex   uint64 // oldest entry still in the log (older ones are in the snapshot)
 }
 
 // Status returns the node's Raft state.
 func (rn *Raft) Status() Status {
 	st := rn.r.Stats()
 	u := func(k string) uint64 { n, _ := strconv.ParseUint(st[k], 10, 64); return n }
+	first, _ := rn.logs.FirstIndex()
 	return Status{
 		State: rn.r.State().String(), Term: u("term"), CommitIndex: rn.r.CommitIndex(),
 		AppliedIndex: rn.fsm.applied.Load(), LastIndex: rn.r.LastIndex(), LastSnapshot: u("last_snapshot_index"),
+		FirstIndex: first,
 	}
 }
 
