@@ -37,8 +37,9 @@ func ParseFsync(s string) (Fsync, error) {
 	return "", fmt.Errorf("replication: fsync mode %q: want always or everysec", s)
 }
 
-// logStore is the durable Raft log and stable store (raft-wal), plus the
-// deferred-sync file system of everysec mode.
+// logStore is the durable Raft log and stable store (raft-wal v0.4.1: v0.4.0
+// loses reads after a tail truncation and its Close leaves the metadata
+// store open), plus the deferred-sync file system of everysec mode.
 type logStore struct {
 	*wal.WAL
 	meta     *metadb.BoltMetaDB // raft-wal's Close does not close it: we do
@@ -60,7 +61,7 @@ func openLogStore(dir string, mode Fsync, segmentSize int, log *slog.Logger) (*l
 	var err error
 	if mode == FsyncEverySec {
 		ls.deferred = newDeferredFS(fs.New(), time.Second, log)
-		w, err = wal.Open(dir, hl, md, ss, wal.WithSegmentFiler(segment.NewFiler(dir, ls.deferred)))
+		w, err = wal.Open(dir, hl, md, ss, wal.WithSegmentFiler(sealFiler{segment.NewFiler(dir, ls.deferred), ls.deferred}))
 	} else {
 		w, err = wal.Open(dir, hl, md, ss)
 	}
@@ -91,9 +92,19 @@ func (l *logStore) Close() error {
 }
 
 // deferredFS is a raft-wal VFS whose files' Sync only marks them dirty; a
-// ticker syncs dirty files every interval. raft-wal recovers a torn tail on
-// open (its frames are checksummed), so a crash loses at most the entries
-// written since the last sync, never the log's integrity.
+// ticker syncs dirty files every interval (everysec mode).
+//
+// Safety, measured on this machine (see docs/benchmarks.md, "Log store"):
+//   - raft-wal recovers a torn tail on open, keeping every complete batch up
+//     to the last synced point.
+//   - When a segment is sealed, raft-wal records the seal in its metadata
+//     store (which fsyncs on its own); the segment's index block must be on
+//     disk before that, or a crash leaves a "sealed" segment whose index was
+//     never written and the whole log unreadable. sealFiler syncs at every
+//     seal.
+//   - A failed background fsync is sticky: every later Sync (so every
+//     StoreLogs) fails, and the node stops accepting writes instead of
+//     acknowledging data it cannot persist.
 type deferredFS struct {
 	types.VFS
 	log  *slog.Logger
@@ -102,6 +113,7 @@ type deferredFS struct {
 	mu   struct {
 		sync.Mutex
 		dirty map[*deferredFile]struct{}
+		err   error
 	}
 }
 
@@ -135,27 +147,40 @@ func (d *deferredFS) run(every time.Duration) {
 	for {
 		select {
 		case <-d.stop:
-			d.syncAll()
+			_ = d.flush()
 			return
 		case <-t.C:
-			d.syncAll()
+			if err := d.flush(); err != nil {
+				d.log.Error("log fsync failed: the node refuses further writes", "err", err)
+			}
 		}
 	}
 }
 
-func (d *deferredFS) syncAll() {
+// flush syncs every dirty file now. The first error sticks.
+func (d *deferredFS) flush() error {
 	d.mu.Lock()
 	files := make([]*deferredFile, 0, len(d.mu.dirty))
 	for f := range d.mu.dirty {
 		files = append(files, f)
 	}
 	clear(d.mu.dirty)
+	err := d.mu.err
 	d.mu.Unlock()
+	if err != nil {
+		return err
+	}
 	for _, f := range files {
-		if err := f.WritableFile.Sync(); err != nil {
-			d.log.Error("log fsync failed", "err", err)
+		if err := f.realSync(); err != nil {
+			d.mu.Lock()
+			if d.mu.err == nil {
+				d.mu.err = err
+			}
+			d.mu.Unlock()
+			return err
 		}
 	}
+	return nil
 }
 
 // abandon stops the ticker without syncing (a simulated crash).
@@ -174,20 +199,33 @@ func (d *deferredFS) Close() error {
 		close(d.stop)
 	}
 	<-d.done
-	return nil
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.mu.err
 }
 
 type deferredFile struct {
 	types.WritableFile
-	d *deferredFS
+	d      *deferredFS
+	smu    sync.Mutex // real Sync against Close
+	closed bool
 }
 
-// Sync defers the fsync to the next tick.
+// Sync defers the fsync to the next tick (or returns the sticky error).
 func (f *deferredFile) Sync() error {
 	f.d.mu.Lock()
+	defer f.d.mu.Unlock()
 	f.d.mu.dirty[f] = struct{}{}
-	f.d.mu.Unlock()
-	return nil
+	return f.d.mu.err
+}
+
+func (f *deferredFile) realSync() error {
+	f.smu.Lock()
+	defer f.smu.Unlock()
+	if f.closed {
+		return nil
+	}
+	return f.WritableFile.Sync()
 }
 
 func (f *deferredFile) Close() error {
@@ -195,8 +233,60 @@ func (f *deferredFile) Close() error {
 	_, dirty := f.d.mu.dirty[f]
 	delete(f.d.mu.dirty, f)
 	f.d.mu.Unlock()
+	var err error
 	if dirty {
-		_ = f.WritableFile.Sync()
+		err = f.realSync()
 	}
-	return f.WritableFile.Close()
+	f.smu.Lock()
+	f.closed = true
+	f.smu.Unlock()
+	if cerr := f.WritableFile.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// sealFiler makes a segment durable the moment it is sealed (see deferredFS).
+type sealFiler struct {
+	*segment.Filer
+	d *deferredFS
+}
+
+func (f sealFiler) Create(info types.SegmentInfo) (types.SegmentWriter, error) {
+	w, err := f.Filer.Create(info)
+	if err != nil {
+		return nil, err
+	}
+	return sealWriter{w, f.d}, nil
+}
+
+func (f sealFiler) RecoverTail(info types.SegmentInfo) (types.SegmentWriter, error) {
+	w, err := f.Filer.RecoverTail(info)
+	if err != nil {
+		return nil, err
+	}
+	return sealWriter{w, f.d}, nil
+}
+
+type sealWriter struct {
+	types.SegmentWriter
+	d *deferredFS
+}
+
+func (w sealWriter) Append(entries []types.LogEntry) error {
+	if err := w.SegmentWriter.Append(entries); err != nil {
+		return err
+	}
+	if sealed, _, _ := w.Sealed(); sealed {
+		return w.d.flush()
+	}
+	return nil
+}
+
+func (w sealWriter) ForceSeal() (uint64, error) {
+	idx, err := w.SegmentWriter.ForceSeal()
+	if err != nil {
+		return 0, err
+	}
+	return idx, w.d.flush()
 }
