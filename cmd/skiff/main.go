@@ -1,13 +1,17 @@
-// Command skiff runs a skiff node: a Redis-compatible data store.
+// Command skiff runs a skiff node: a Redis-compatible data store. It also
+// runs a local development cluster (dev-cluster) and administers a running
+// cluster (cluster).
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"os/signal"
 	"runtime"
+	"strings"
 	"syscall"
 
 	"github.com/skiffdb/skiff/internal/config"
@@ -25,14 +29,23 @@ func run(args []string) int {
 		case "version", "--version", "-version":
 			fmt.Println("skiff", config.BuildVersion(), "redis_version", config.RedisVersion)
 			return 0
+		case "dev-cluster":
+			return runDevCluster(args[1:], os.Stdout, os.Stderr)
+		case "cluster":
+			return runCluster(args[1:], config.LookupEnv, os.Stdout, os.Stderr)
+		case "help":
+			args = []string{"--help"}
 		case "server":
 			args = args[1:]
 		}
 	}
-	cfg, err := config.Parse(args, config.LookupEnv, os.Stderr)
+	var usage bytes.Buffer
+	cfg, err := config.Parse(args, config.LookupEnv, &usage)
 	if errors.Is(err, config.ErrHelp) {
+		fmt.Print(withSubcommands(usage.String()))
 		return 0
 	}
+	os.Stderr.WriteString(withSubcommands(usage.String()))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "skiff:", err)
 		return 2
@@ -57,4 +70,31 @@ func run(args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// subcommandUsage is the Usage block of `skiff --help`.
+const subcommandUsage = `Usage:
+  skiff [server] [flags]          run a node (the flags below)
+  skiff dev-cluster [flags]       run a local N-node cluster as child processes, for development
+  skiff cluster <command> [flags] administer a running cluster: members, status, add, remove,
+                                  transfer, snapshot
+  skiff version                   print the version
+
+"skiff dev-cluster --help" and "skiff cluster --help" describe those two.
+`
+
+// withSubcommands replaces the Usage block of config.Parse's usage text (the
+// paragraph from "Usage:" to the next blank line, which knows only the node's
+// own flags) with the list of every subcommand. Text without such a block is
+// returned unchanged.
+func withSubcommands(text string) string {
+	i := strings.Index(text, "Usage:\n")
+	if i < 0 {
+		return text
+	}
+	j := strings.Index(text[i:], "\n\n")
+	if j < 0 {
+		return text
+	}
+	return text[:i] + subcommandUsage + text[i+j+1:]
 }
