@@ -30,7 +30,7 @@ var allowed = map[string][]string{
 	"internal/node":          {"*"},
 	"internal/node/nodetest": {"internal/node", "internal/config"},
 	"internal/testcluster":   {"internal/node", "internal/config"},
-	"cmd/skiff":              {"internal/config", "internal/node", "internal/telemetry"},
+	"cmd/skiff":              {"internal/config", "internal/node", "internal/telemetry", "internal/resp"},
 	"cmd/skiff-bench":        {"internal/resp"},
 }
 

@@ -51,14 +51,14 @@ var errorTable = []struct {
 	{op.ErrVersion, "ERR internal error: unknown operation version"},
 	{op.ErrTruncated, "ERR internal error: truncated operation"},
 	{op.ErrCode, "ERR internal error: unknown operation"},
-	{engine.ErrClosed, "ERR server is shutting down"},
-	{engine.ErrLogClosed, "ERR server is shutting down"},
+	{engine.ErrClosed, "TRYAGAIN this node is shutting down; retry on another"},
+	{engine.ErrLogClosed, "TRYAGAIN this node is shutting down; retry on another"},
 	{engine.ErrNotLeader, "TRYAGAIN this node is not the leader; retry (it will be forwarded when a leader is known)"},
 	{engine.ErrNoLeader, "CLUSTERDOWN no leader elected; retry later"},
 	{engine.ErrOutcomeUnknown, "TRYAGAIN leadership changed while the write was in flight: its outcome is unknown"},
 	{engine.ErrTimeout, "TRYAGAIN the write could not be proposed in time; retry"},
 	{engine.ErrForward, "TRYAGAIN the leader could not be reached; retry"},
-	{context.Canceled, "ERR request canceled"},
+	{context.Canceled, "TRYAGAIN this node is shutting down; retry on another"},
 	{context.DeadlineExceeded, "ERR request timed out"},
 }
 

@@ -265,6 +265,7 @@ func roundTrip(ctx context.Context, addr string, req []byte) ([]byte, error) {
 // replication.Raft.Kill), then the client port closes; Run returns. For tests.
 func (n *Node) Kill() {
 	n.raft.Kill()
+	n.cancel() // requests waiting on the node's context give up
 	n.resp.Abort()
 }
 

@@ -331,6 +331,10 @@ func TestActiveExpiry(t *testing.T) {
 // before any proposal and results of reads between writes) keep their order.
 func TestPipeline_WritesAreOneProposalAndRepliesStayInOrder(t *testing.T) {
 	n := nodetest.Start(t, nil)
+	// A first write settles the new leader's own entries (its no-op).
+	if got := rawSession(t, n.Addr, "SET warm 1\r\n"); got != "+OK\r\n" {
+		t.Fatalf("warm-up: %q", got)
+	}
 	before := n.Raft().Status().LastIndex
 	var req strings.Builder
 	for i := 0; i < 16; i++ {

@@ -80,12 +80,10 @@ type Raft struct {
 	id     raft.ServerID
 	reads  readBatcher
 	closed atomic.Bool
-	// leaderGen counts leadership changes; readyGen is the generation whose
-	// term barrier has completed (linearizable reads need it, see reads.go).
-	leaderGen, readyGen atomic.Uint64
-	obsCh               chan raft.Observation
-	obs                 *raft.Observer
-	obsDone             chan struct{}
+	// readyTerm is the term whose barrier has completed (linearizable reads
+	// need it, see reads.go); 0 = none.
+	readyTerm atomic.Uint64
+	downCh    chan struct{} // closed once raft has shut down
 }
 
 // Open starts the node: opens (or recovers) the log and the latest
@@ -102,7 +100,7 @@ func Open(opts Options) (*Raft, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	rn := &Raft{log: opts.Logger, id: raft.ServerID(opts.NodeID)}
+	rn := &Raft{log: opts.Logger, id: raft.ServerID(opts.NodeID), downCh: make(chan struct{})}
 	rn.fsm = &fsm{st: opts.Store, log: opts.Logger}
 	rn.reads.r = rn
 	var err error
@@ -175,7 +173,6 @@ func Open(opts Options) (*Raft, error) {
 		cleanup()
 		return nil, fmt.Errorf("replication: start raft: %w", err)
 	}
-	rn.watchLeadership()
 	return rn, nil
 }
 
@@ -210,7 +207,7 @@ func (rn *Raft) Apply(ctx context.Context, entry []byte) (any, error) {
 		timeout = time.Until(dl)
 	}
 	f := rn.r.Apply(entry, timeout)
-	if err := f.Error(); err != nil {
+	if err := rn.wait(f); err != nil {
 		return nil, rn.notLeaderErr(mapRaftErr(err))
 	}
 	resp := f.Response()
@@ -286,7 +283,7 @@ func (rn *Raft) ReadBarrier(ctx context.Context) error {
 // Members returns the current configuration.
 func (rn *Raft) Members() ([]Member, error) {
 	f := rn.r.GetConfiguration()
-	if err := f.Error(); err != nil {
+	if err := rn.wait(f); err != nil {
 		return nil, mapRaftErr(err)
 	}
 	lid, _ := rn.Leader()
@@ -302,18 +299,18 @@ func (rn *Raft) Members() ([]Member, error) {
 
 // AddVoter adds (or updates) a voting member; leader only.
 func (rn *Raft) AddVoter(id, addr string) error {
-	return mapRaftErr(rn.r.AddVoter(raft.ServerID(id), raft.ServerAddress(addr), 0, 10*time.Second).Error())
+	return mapRaftErr(rn.wait(rn.r.AddVoter(raft.ServerID(id), raft.ServerAddress(addr), 0, 10*time.Second)))
 }
 
 // RemoveServer removes a member; leader only.
 func (rn *Raft) RemoveServer(id string) error {
-	return mapRaftErr(rn.r.RemoveServer(raft.ServerID(id), 0, 10*time.Second).Error())
+	return mapRaftErr(rn.wait(rn.r.RemoveServer(raft.ServerID(id), 0, 10*time.Second)))
 }
 
 // TransferLeadership hands leadership to id (any up-to-date voter when id is "").
 func (rn *Raft) TransferLeadership(id string) error {
 	if id == "" {
-		return mapRaftErr(rn.r.LeadershipTransfer().Error())
+		return mapRaftErr(rn.wait(rn.r.LeadershipTransfer()))
 	}
 	ms, err := rn.Members()
 	if err != nil {
@@ -321,14 +318,29 @@ func (rn *Raft) TransferLeadership(id string) error {
 	}
 	for _, m := range ms {
 		if m.ID == id {
-			return mapRaftErr(rn.r.LeadershipTransferToServer(raft.ServerID(id), raft.ServerAddress(m.Addr)).Error())
+			return mapRaftErr(rn.wait(rn.r.LeadershipTransferToServer(raft.ServerID(id), raft.ServerAddress(m.Addr))))
 		}
 	}
 	return fmt.Errorf("replication: no member %q", id)
 }
 
 // Snapshot takes a snapshot now (and compacts the log).
-func (rn *Raft) Snapshot() error { return mapRaftErr(rn.r.Snapshot().Error()) }
+func (rn *Raft) Snapshot() error { return mapRaftErr(rn.wait(rn.r.Snapshot())) }
+
+// wait returns f's error, or ErrRaftShutdown once this node has shut down:
+// hashicorp/raft can leave a request queued at shutdown unanswered forever
+// (hashicorp/raft#498), and nothing else would unblock its waiter. The
+// helper goroutine of such a request stays blocked; only shutdown strands it.
+func (rn *Raft) wait(f raft.Future) error {
+	done := make(chan error, 1)
+	go func() { done <- f.Error() }()
+	select {
+	case err := <-done:
+		return err
+	case <-rn.downCh:
+		return raft.ErrRaftShutdown
+	}
+}
 
 // Status is what INFO replication and the Cluster API report.
 type Status struct {
@@ -387,7 +399,7 @@ func (rn *Raft) Close() error {
 		return nil
 	}
 	err := rn.r.Shutdown().Error()
-	rn.stopWatching()
+	close(rn.downCh)
 	rn.trans.Close()
 	if cerr := rn.logs.Close(); err == nil {
 		err = cerr
@@ -406,7 +418,7 @@ func (rn *Raft) Kill() {
 	}
 	rn.Isolate(true)
 	_ = rn.r.Shutdown().Error()
-	rn.stopWatching()
+	close(rn.downCh)
 	rn.trans.Close()
 	if rn.logs.deferred != nil {
 		rn.logs.deferred.abandon()

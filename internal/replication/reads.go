@@ -2,9 +2,8 @@ package replication
 
 import (
 	"context"
+	"strconv"
 	"sync"
-
-	"github.com/hashicorp/raft"
 )
 
 // Linearizable reads on hashicorp/raft.
@@ -19,42 +18,33 @@ import (
 // Entries committed but not yet applied on the leader have not been
 // acknowledged, so a read may or may not see them: it is concurrent with them.
 
-// watchLeadership counts leadership changes, so the term barrier is redone
-// after each.
-func (rn *Raft) watchLeadership() {
-	rn.obsCh = make(chan raft.Observation, 16)
-	rn.obsDone = make(chan struct{})
-	rn.obs = raft.NewObserver(rn.obsCh, false, func(o *raft.Observation) bool {
-		_, ok := o.Data.(raft.LeaderObservation)
-		return ok
-	})
-	rn.r.RegisterObserver(rn.obs)
-	go func() {
-		defer close(rn.obsDone)
-		for range rn.obsCh {
-			rn.leaderGen.Add(1)
-		}
-	}()
+// term returns the current Raft term.
+func (rn *Raft) term() uint64 {
+	n, _ := strconv.ParseUint(rn.r.Stats()["term"], 10, 64)
+	return n
 }
 
-func (rn *Raft) stopWatching() {
-	rn.r.DeregisterObserver(rn.obs)
-	close(rn.obsCh)
-	<-rn.obsDone
-}
-
-// confirm establishes conditions 1 and 2 above.
+// confirm establishes conditions 1 and 2 above. A node leads at most once
+// per term, so "the barrier completed in this term" is exactly "entries of
+// earlier leaders are applied"; the term is read before and after, so a
+// leadership lost and regained in between is noticed.
 func (rn *Raft) confirm() error {
-	if gen := rn.leaderGen.Load(); rn.readyGen.Load() != gen {
-		if err := rn.r.Barrier(0).Error(); err != nil {
-			return mapRaftErr(err)
+	for attempt := 0; attempt < 3; attempt++ {
+		term := rn.term()
+		if rn.readyTerm.Load() != term {
+			if err := rn.wait(rn.r.Barrier(0)); err != nil {
+				return mapRaftErr(err)
+			}
 		}
-		rn.readyGen.CompareAndSwap(rn.readyGen.Load(), gen)
+		if err := rn.wait(rn.r.VerifyLeader()); err != nil {
+			return ErrNotLeader
+		}
+		if rn.term() == term {
+			rn.readyTerm.Store(term)
+			return nil
+		}
 	}
-	if err := rn.r.VerifyLeader().Error(); err != nil {
-		return ErrNotLeader
-	}
-	return nil
+	return ErrNotLeader
 }
 
 // readBatcher shares one confirm round among concurrent readers: a reader
