@@ -206,21 +206,28 @@ func (c *Cluster) leaderNow() *Member {
 	return nil
 }
 
-// Stop stops member i gracefully.
-func (c *Cluster) Stop(i int) {
-	c.t.Helper()
-	m := c.Nodes[i]
+// detach marks member m stopped and closes its clients; it returns what is
+// needed to wait for the node (nil when it was not running).
+func (m *Member) detach() (*node.Node, context.CancelFunc, chan error) {
 	m.mu.Lock()
 	nd, cancel, done := m.node, m.cancel, m.done
 	m.node = nil
 	clients := m.clients
 	m.clients = nil
 	m.mu.Unlock()
-	if nd == nil {
-		return
-	}
 	for _, cl := range clients {
 		cl.Close()
+	}
+	return nd, cancel, done
+}
+
+// Stop stops member i gracefully.
+func (c *Cluster) Stop(i int) {
+	c.t.Helper()
+	m := c.Nodes[i]
+	nd, cancel, done := m.detach()
+	if nd == nil {
+		return
 	}
 	cancel()
 	select {
@@ -237,19 +244,11 @@ func (c *Cluster) Stop(i int) {
 func (c *Cluster) Kill(i int) {
 	c.t.Helper()
 	m := c.Nodes[i]
-	m.mu.Lock()
-	nd, cancel, done := m.node, m.cancel, m.done
-	m.node = nil
-	clients := m.clients
-	m.clients = nil
-	m.mu.Unlock()
+	nd, cancel, done := m.detach()
 	if nd == nil {
 		return
 	}
 	nd.Kill()
-	for _, cl := range clients {
-		cl.Close()
-	}
 	cancel()
 	select {
 	case <-done:
