@@ -2,7 +2,6 @@ package replication
 
 import (
 	"context"
-	"strconv"
 	"sync"
 )
 
@@ -18,11 +17,8 @@ import (
 // Entries committed but not yet applied on the leader have not been
 // acknowledged, so a read may or may not see them: it is concurrent with them.
 
-// term returns the current Raft term.
-func (rn *Raft) term() uint64 {
-	n, _ := strconv.ParseUint(rn.r.Stats()["term"], 10, 64)
-	return n
-}
+// term returns the current Raft term (an atomic read in raft).
+func (rn *Raft) term() uint64 { return rn.r.CurrentTerm() }
 
 // confirm establishes conditions 1 and 2 above. A node leads at most once
 // per term, so "the barrier completed in this term" is exactly "entries of
