@@ -42,6 +42,7 @@ type Config struct {
 	InitialCluster  string // static bootstrap: "n1=raftaddr,n2=raftaddr,..." (this node's id must be listed)
 	Fsync           string // always | everysec
 	SnapshotEntries int    // snapshot after this many log entries
+	SnapshotMB      int    // ... or after this many MiB of entries
 	// RaftTimeout sets heartbeat and election timeouts (lease: half); 0 =
 	// Raft's defaults (1s). Tests shorten it; it is not a flag.
 	RaftTimeout time.Duration
@@ -92,6 +93,7 @@ func Default() Config {
 		Fsync:      "always",
 
 		SnapshotEntries: 8192,
+		SnapshotMB:      64,
 	}
 }
 
@@ -124,6 +126,7 @@ func (c *Config) settings() []setting {
 		{name: "initial-cluster", usage: "static bootstrap of all members: id=raftaddr,id=raftaddr,...", str: &c.InitialCluster},
 		{name: "fsync", usage: "durability: always (acknowledged = on disk on a majority) or everysec (in a majority's memory, on disk within ~1s)", str: &c.Fsync},
 		{name: "snapshot-entries", usage: "take a snapshot and compact the log after this many entries", num: &c.SnapshotEntries},
+		{name: "snapshot-mb", usage: "also take a snapshot after this many MiB of log entries", num: &c.SnapshotMB},
 	}
 }
 
@@ -232,6 +235,9 @@ func (c Config) Validate() error {
 		}
 	} else if len(peers) > 0 && c.NodeID == "" {
 		errs = append(errs, errors.New("config: --initial-cluster needs --node-id (this node's id in the list)"))
+	}
+	if c.SnapshotMB < 1 {
+		errs = append(errs, fmt.Errorf("config: --snapshot-mb %d: want at least 1", c.SnapshotMB))
 	}
 	if c.SnapshotEntries < 1 {
 		errs = append(errs, fmt.Errorf("config: --snapshot-entries %d: want at least 1", c.SnapshotEntries))

@@ -147,6 +147,7 @@ func openRaft(cfg config.Config, st *store.Store, log *slog.Logger) (*replicatio
 		Bootstrap:       cfg.Bootstrap || (cfg.Join == "" && len(peers) == 0) || len(peers) > 0,
 		Fsync:           fsync,
 		SnapshotEntries: uint64(cfg.SnapshotEntries),
+		SnapshotBytes:   int64(cfg.SnapshotMB) << 20,
 		TrailingLogs:    uint64(cfg.TrailingLogs),
 		LogSegmentBytes: cfg.LogSegmentBytes,
 		Store:           st,

@@ -18,6 +18,7 @@ type fsm struct {
 	log     *slog.Logger
 	ops     []op.Op       // reused across batches
 	applied atomic.Uint64 // index of the last entry applied (for status)
+	bytes   atomic.Int64  // entry bytes applied since the last snapshot began
 }
 
 var _ raft.BatchingFSM = (*fsm)(nil)
@@ -40,6 +41,7 @@ func (f *fsm) ApplyBatch(logs []*raft.Log) []any {
 		// The store keeps slices of applied operations (string values), so
 		// it must own their bytes: log stores may reuse their buffers.
 		data := append([]byte(nil), l.Data...)
+		f.bytes.Add(int64(len(data)))
 		n, err := f.decodeAll(data)
 		if err != nil {
 			out[i] = err

@@ -20,6 +20,7 @@ func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
 	if err != nil {
 		return nil, err
 	}
+	f.bytes.Store(0)
 	return &fsmSnapshot{sn: sn, applied: f.applied.Load()}, nil
 }
 

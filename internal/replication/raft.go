@@ -56,6 +56,9 @@ type Options struct {
 	SnapshotEntries uint64
 	// SnapshotInterval: how often to check whether to snapshot (default 30s).
 	SnapshotInterval time.Duration
+	// SnapshotBytes: also snapshot once this many bytes of entries were
+	// applied since the last snapshot (checked every second; 0 = 64 MiB).
+	SnapshotBytes int64
 	// TrailingLogs kept after a snapshot for followers slightly behind (default 10240).
 	TrailingLogs uint64
 	// LogSegmentBytes is the size of a log segment file (default 64 MiB).
@@ -84,6 +87,7 @@ type Raft struct {
 	// need it, see reads.go); 0 = none.
 	readyTerm atomic.Uint64
 	downCh    chan struct{} // closed once raft has shut down
+	bytesDone chan struct{} // closed when the snapshot-by-size watcher ends
 }
 
 // Open starts the node: opens (or recovers) the log and the latest
@@ -100,7 +104,7 @@ func Open(opts Options) (*Raft, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	rn := &Raft{log: opts.Logger, id: raft.ServerID(opts.NodeID), downCh: make(chan struct{})}
+	rn := &Raft{log: opts.Logger, id: raft.ServerID(opts.NodeID), downCh: make(chan struct{}), bytesDone: make(chan struct{})}
 	rn.fsm = &fsm{st: opts.Store, log: opts.Logger}
 	rn.reads.r = rn
 	var err error
@@ -173,6 +177,11 @@ func Open(opts Options) (*Raft, error) {
 		cleanup()
 		return nil, fmt.Errorf("replication: start raft: %w", err)
 	}
+	limit := opts.SnapshotBytes
+	if limit <= 0 {
+		limit = 64 << 20
+	}
+	go rn.snapshotBySize(limit)
 	return rn, nil
 }
 
@@ -388,6 +397,26 @@ func (rn *Raft) DialLeader(ctx context.Context) (net.Conn, string, error) {
 // forwarded by followers to this node's Raft port.
 func (rn *Raft) SetForwardHandler(fn func(net.Conn)) { rn.stream.setForwardHandler(fn) }
 
+// snapshotBySize takes a snapshot when the entries applied since the last
+// one exceed limit bytes (raft itself triggers only on entry counts).
+func (rn *Raft) snapshotBySize(limit int64) {
+	defer close(rn.bytesDone)
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-rn.downCh:
+			return
+		case <-t.C:
+			if rn.fsm.bytes.Load() >= limit {
+				if err := rn.Snapshot(); err != nil {
+					rn.log.Warn("snapshot by size failed", "err", err)
+				}
+			}
+		}
+	}
+}
+
 // Isolate cuts (true) or restores (false) all of this node's Raft traffic.
 // For tests: it is how the cluster harness partitions a node.
 func (rn *Raft) Isolate(on bool) { rn.stream.setIsolated(on) }
@@ -400,6 +429,7 @@ func (rn *Raft) Close() error {
 	}
 	err := rn.r.Shutdown().Error()
 	close(rn.downCh)
+	<-rn.bytesDone
 	rn.trans.Close()
 	if cerr := rn.logs.Close(); err == nil {
 		err = cerr
@@ -419,6 +449,7 @@ func (rn *Raft) Kill() {
 	rn.Isolate(true)
 	_ = rn.r.Shutdown().Error()
 	close(rn.downCh)
+	<-rn.bytesDone
 	rn.trans.Close()
 	if rn.logs.deferred != nil {
 		rn.logs.deferred.abandon()

@@ -413,3 +413,25 @@ func TestSingleNode_RecoversFromSnapshotPlusLog(t *testing.T) {
 		t.Fatalf("after = %d %v", v, err)
 	}
 }
+
+// TestSingleNode_SnapshotBySize: a snapshot is taken once enough bytes of
+// log accumulate, even far below the entry-count threshold.
+func TestSingleNode_SnapshotBySize(t *testing.T) {
+	c := testcluster.Start(t, 1, func(i int, cfg *config.Config) {
+		cfg.SnapshotEntries = 1000000
+		cfg.SnapshotMB = 1
+	})
+	cl := c.Client(0)
+	big := strings.Repeat("x", 64<<10)
+	for i := 0; i < 24; i++ { // 1.5 MiB in 24 entries
+		if err := cl.Set(ctx, fmt.Sprint("big", i), big, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Eventually(func() error {
+		if st := c.Nodes[0].Node().Raft().Status(); st.LastSnapshot == 0 {
+			return fmt.Errorf("no snapshot yet: %+v", st)
+		}
+		return nil
+	})
+}
