@@ -41,11 +41,8 @@ func (s *Store) Digest() [32]byte {
 }
 
 func appendValue(buf []byte, e *entry) []byte {
-	switch e.typ {
-	case TypeString:
-		v := e.str
-		buf = binary.AppendUvarint(buf, uint64(len(v)))
-		return append(buf, v...)
+	if ops := opsFor(e.typ); ops != nil {
+		return ops.digest(buf, e.value)
 	}
 	return buf
 }

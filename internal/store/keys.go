@@ -140,9 +140,8 @@ func applyCopy(s *Store, o *op.Op) (any, error) {
 // cloneValue returns a copy of a value that shares nothing mutable with v.
 // Strings are never mutated within their length, so they can be shared.
 func cloneValue(v value) value {
-	switch v.typ {
-	case TypeString:
-		v.str = v.str[:len(v.str):len(v.str)] // a later APPEND to either key reallocates
+	if ops := opsFor(v.typ); ops != nil {
+		return ops.clone(v)
 	}
 	return v
 }
@@ -375,18 +374,8 @@ func (s *Store) Object(dbi int, key []byte, now int64) (ObjectInfo, bool) {
 }
 
 func encodingOf(e *entry) string {
-	switch e.typ {
-	case TypeString:
-		v := e.str
-		if len(v) <= 20 {
-			if _, err := ParseStrictInt(v); err == nil {
-				return "int"
-			}
-		}
-		if len(v) <= 44 {
-			return "embstr"
-		}
-		return "raw"
+	if ops := opsFor(e.typ); ops != nil {
+		return ops.encoding(e.value)
 	}
 	return "unknown"
 }

@@ -162,24 +162,16 @@ func (sn *Snapshot) save(d *db, e *entry) {
 // walk's read lock or apply's write lock). The bytes must stay valid, and
 // unchanged, after the lock is released.
 func snapPayload(v value) ([]byte, error) {
-	switch v.typ {
-	case TypeString:
-		// Never mutated within its length: the value is its own encoding.
-		return v.str, nil
-		// A new type adds its case here, encoding into a new slice (its values
-		// are mutated in place), and the matching case in valueFromPayload.
+	if ops := opsFor(v.typ); ops != nil && v.typ != TypeNone {
+		return ops.payload(v)
 	}
 	return nil, fmt.Errorf("store: snapshot cannot encode type %v", v.typ)
 }
 
 // valueFromPayload decodes a record's payload; payload is owned by the result.
 func valueFromPayload(t Type, payload []byte) (value, error) {
-	switch t {
-	case TypeString:
-		if len(payload) > MaxStringLen {
-			return value{}, fmt.Errorf("%w: string of %d bytes", ErrSnapshotCorrupt, len(payload))
-		}
-		return strValue(payload), nil
+	if ops := opsFor(t); ops != nil && t != TypeNone {
+		return ops.fromPayload(payload)
 	}
 	return value{}, fmt.Errorf("%w: unknown type %d", ErrSnapshotCorrupt, t)
 }
