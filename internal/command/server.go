@@ -302,6 +302,8 @@ func allFamilies() [][]*Command {
 	return [][]*Command{
 		stringCommands(),
 		keyCommands(),
+		listCommands(),
+		hashCommands(),
 		connectionCommands(),
 		serverCommands(),
 		clusterCommands(),

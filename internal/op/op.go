@@ -60,12 +60,31 @@ const (
 	Expired
 	// Move: key, dstdb. Reply: int64.
 	Move
-
-	numCodes
 )
 
-var codeNames = [...]string{
-	Invalid: "invalid", Set: "set", MSet: "mset", MSetNX: "msetnx", Del: "del",
+// Code blocks per family (a family appends codes inside its block, in its
+// own file): strings and keys 1-31, lists 32-63 (list.go), hashes 64-95
+// (hash.go), sets 96-127, sorted sets 128-159, streams 160-191, others 192-255.
+const maxCode = 256
+
+// codeNames names every valid code; decoding rejects codes without a name.
+var codeNames = buildNames(baseNames, listNames, hashNames)
+
+func buildNames(families ...map[Code]string) [maxCode]string {
+	var t [maxCode]string
+	for _, f := range families {
+		for c, n := range f {
+			if t[c] != "" {
+				panic("op: code " + n + " defined twice")
+			}
+			t[c] = n
+		}
+	}
+	return t
+}
+
+var baseNames = map[Code]string{
+	Set: "set", MSet: "mset", MSetNX: "msetnx", Del: "del",
 	GetDel: "getdel", GetEx: "getex", Append: "append", SetRange: "setrange",
 	IncrBy: "incrby", IncrByFloat: "incrbyfloat", Expire: "expire", Persist: "persist",
 	Rename: "rename", Copy: "copy", FlushDB: "flushdb", FlushAll: "flushall",
@@ -174,7 +193,7 @@ func decode(o *Op, b []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if code == 0 || code >= uint64(numCodes) {
+	if code == 0 || code >= maxCode || codeNames[code] == "" {
 		return nil, fmt.Errorf("%w %d", ErrCode, code)
 	}
 	db, b, err := uvarint(b)

@@ -109,11 +109,20 @@ func (g *opGen) next() op.Op {
 		o.Code, o.Args = op.Copy, [][]byte{g.key(), g.key(), num(snapDBs), num(2)}
 	case p < 880:
 		o.Code, o.Args = op.Move, [][]byte{g.key(), num(snapDBs)}
-	default:
+	case p < 900:
 		o.Code, o.Args = op.Expired, [][]byte{g.key(), g.key(), g.key()}
+	default: // the data-type families (list_test.go, hash_test.go ...)
+		gens := familyGens()
+		gens[r.IntN(len(gens))](g, &o)
 	}
 	g.seen[o.Code] = true
 	return o
+}
+
+// familyGens lists each data-type family's generator: it sets o.Code and
+// o.Args to one of its operations, on keys from g.key().
+func familyGens() []func(g *opGen, o *op.Op) {
+	return []func(g *opGen, o *op.Op){genList, genHash}
 }
 
 // fill returns n plain SETs, so that a test's keyspace is not left nearly
@@ -138,7 +147,7 @@ func (g *opGen) ops(n int) []op.Op {
 // a code the snapshot tests never apply could mutate without preserving.
 func TestOpGen_CoversEveryCode(t *testing.T) {
 	g := newOpGen(1, 100)
-	g.ops(100000)
+	g.ops(400000) // whole-database ops are rare on purpose: FLUSHALL is ~1 in 30,000
 	for c, fn := range applyTable {
 		if fn != nil && !g.seen[op.Code(c)] {
 			t.Errorf("snapshot tests never apply %v: add it to opGen", op.Code(c))

@@ -18,9 +18,11 @@ type Type uint8
 const (
 	TypeNone Type = iota
 	TypeString
+	TypeList
+	TypeHash
 )
 
-var typeNames = [...]string{TypeNone: "none", TypeString: "string"}
+var typeNames = [...]string{TypeNone: "none", TypeString: "string", TypeList: "list", TypeHash: "hash"}
 
 func (t Type) String() string {
 	if int(t) < len(typeNames) {
@@ -194,7 +196,7 @@ type applyFunc func(*Store, *op.Op) (any, error)
 
 // applyTable maps each op code to its apply function. It is built once from
 // the per-family tables (strings.go, keys.go) and never changed.
-var applyTable = buildApplyTable(stringApply, keyApply)
+var applyTable = buildApplyTable(stringApply, keyApply, listApply, hashApply)
 
 func buildApplyTable(families ...map[op.Code]applyFunc) []applyFunc {
 	t := make([]applyFunc, 256)

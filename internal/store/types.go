@@ -35,6 +35,8 @@ func opsFor(t Type) *typeOps {
 // typeTable is indexed by Type; built once, never changed.
 var typeTable = [...]*typeOps{
 	TypeString: &stringOps,
+	TypeList:   listOps,
+	TypeHash:   hashOps,
 }
 
 var stringOps = typeOps{

@@ -1,0 +1,4 @@
+package command
+
+// hashCommands: the hash family (issue 4). Empty until implemented.
+func hashCommands() []*Command { return nil }
