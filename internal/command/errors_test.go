@@ -16,6 +16,7 @@ func TestErrorTable_EverySentinelMapped(t *testing.T) {
 	sentinels := []error{
 		store.ErrWrongType, store.ErrNotInteger, store.ErrNotFloat, store.ErrOverflow,
 		store.ErrNaN, store.ErrNoSuchKey, store.ErrTooLong, store.ErrBadDB, store.ErrMalformedOp,
+		store.ErrHashNotInteger, store.ErrHashNotFloat, store.ErrIndexOutOfRange,
 		op.ErrVersion, op.ErrTruncated, op.ErrCode, engine.ErrClosed,
 		engine.ErrLogClosed, engine.ErrNotLeader, engine.ErrNoLeader, engine.ErrOutcomeUnknown, engine.ErrTimeout, engine.ErrForward,
 	}

@@ -1,4 +1,303 @@
 package command
 
-// hashCommands: the hash family (issue 4). Empty until implemented.
-func hashCommands() []*Command { return nil }
+import (
+	"math"
+	"math/rand/v2"
+	"strconv"
+
+	"github.com/skiffdb/skiff/internal/op"
+	"github.com/skiffdb/skiff/internal/store"
+)
+
+// hashCommands: the hash family.
+func hashCommands() []*Command {
+	const g = "hash"
+	k1 := func(c *Command) *Command { c.FirstKey, c.LastKey, c.Step, c.Group = 1, 1, 1, g; return c }
+	return []*Command{
+		k1(&Command{Name: "hset", Arity: -4, Flags: Write | DenyOOM | Fast, Since: "2.0.0", Summary: "Creates or modifies the value of a field in a hash.", Handler: cmdHSet}),
+		k1(&Command{Name: "hmset", Arity: -4, Flags: Write | DenyOOM | Fast, Since: "2.0.0", Summary: "Sets the values of multiple fields.", Handler: cmdHSet}),
+		k1(&Command{Name: "hsetnx", Arity: 4, Flags: Write | DenyOOM | Fast, Since: "2.0.0", Summary: "Sets the value of a field in a hash only when the field doesn't exist.", Handler: cmdHSetNX}),
+		k1(&Command{Name: "hget", Arity: 3, Flags: ReadOnly | Fast, Since: "2.0.0", Summary: "Returns the value of a field in a hash.", Handler: cmdHGet}),
+		k1(&Command{Name: "hmget", Arity: -3, Flags: ReadOnly | Fast, Since: "2.0.0", Summary: "Returns the values of all fields in a hash.", Handler: cmdHMGet}),
+		k1(&Command{Name: "hgetall", Arity: 2, Flags: ReadOnly, Since: "2.0.0", Summary: "Returns all fields and values in a hash.", Handler: cmdHGetAll}),
+		k1(&Command{Name: "hkeys", Arity: 2, Flags: ReadOnly, Since: "2.0.0", Summary: "Returns all fields in a hash.", Handler: cmdHGetAll}),
+		k1(&Command{Name: "hvals", Arity: 2, Flags: ReadOnly, Since: "2.0.0", Summary: "Returns all values in a hash.", Handler: cmdHGetAll}),
+		k1(&Command{Name: "hdel", Arity: -3, Flags: Write | Fast, Since: "2.0.0", Summary: "Deletes one or more fields and their values from a hash. Deletes the hash if no fields remain.", Handler: cmdHDel}),
+		k1(&Command{Name: "hlen", Arity: 2, Flags: ReadOnly | Fast, Since: "2.0.0", Summary: "Returns the number of fields in a hash.", Handler: cmdHLen}),
+		k1(&Command{Name: "hstrlen", Arity: 3, Flags: ReadOnly | Fast, Since: "3.2.0", Summary: "Returns the length of the value of a field.", Handler: cmdHGet}),
+		k1(&Command{Name: "hexists", Arity: 3, Flags: ReadOnly | Fast, Since: "2.0.0", Summary: "Determines whether a field exists in a hash.", Handler: cmdHGet}),
+		k1(&Command{Name: "hincrby", Arity: 4, Flags: Write | DenyOOM | Fast, Since: "2.0.0", Summary: "Increments the integer value of a field in a hash by a number. Uses 0 as initial value if the field doesn't exist.", Handler: cmdHIncrBy}),
+		k1(&Command{Name: "hincrbyfloat", Arity: 4, Flags: Write | DenyOOM | Fast, Since: "2.6.0", Summary: "Increments the floating point value of a field by a number. Uses 0 as initial value if the field doesn't exist.", Handler: cmdHIncrByFloat}),
+		k1(&Command{Name: "hrandfield", Arity: -2, Flags: ReadOnly, Since: "6.2.0", Summary: "Returns one or more random fields from a hash.", Handler: cmdHRandField}),
+		k1(&Command{Name: "hscan", Arity: -3, Flags: ReadOnly, Since: "2.8.0", Summary: "Iterates over fields and values of a hash.", Handler: cmdHScan}),
+	}
+}
+
+func cmdHSet(c *Ctx) {
+	if len(c.Args)%2 != 0 {
+		c.WrongArity()
+		return
+	}
+	if c.Cmd.Name == "hmset" {
+		c.Propose(c.NewOp(op.HSet, c.Args[1:]...), ReplyOK)
+		return
+	}
+	c.Propose(c.NewOp(op.HSet, c.Args[1:]...), ReplyInt)
+}
+
+func cmdHSetNX(c *Ctx) {
+	c.Propose(c.NewOp(op.HSetNX, c.Args[1], c.Args[2], c.Args[3]), ReplyInt)
+}
+
+// cmdHGet serves HGET, HSTRLEN and HEXISTS.
+func cmdHGet(c *Ctx) {
+	v, ok, err := c.Store().HGet(c.DB(), c.Args[1], c.Args[2], c.Now())
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	switch c.Cmd.Name {
+	case "hstrlen":
+		c.W.WriteInt(int64(len(v)))
+	case "hexists":
+		if ok {
+			c.W.WriteInt(1)
+		} else {
+			c.W.WriteInt(0)
+		}
+	default:
+		if ok {
+			c.W.WriteBulk(v)
+		} else {
+			c.W.WriteNull()
+		}
+	}
+}
+
+func cmdHMGet(c *Ctx) {
+	vals, found, err := c.Store().HMGet(c.DB(), c.Args[1], c.Args[2:], c.Now())
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	c.W.WriteArrayLen(len(vals))
+	for i, v := range vals {
+		if found[i] {
+			c.W.WriteBulk(v)
+		} else {
+			c.W.WriteNull()
+		}
+	}
+}
+
+// cmdHGetAll serves HGETALL (a map in RESP3), HKEYS and HVALS.
+func cmdHGetAll(c *Ctx) {
+	all := c.Cmd.Name == "hgetall"
+	wantNames, wantVals := all || c.Cmd.Name == "hkeys", all || c.Cmd.Name == "hvals"
+	names, vals, err := c.Store().HGetAll(c.DB(), c.Args[1], c.Now(), wantNames, wantVals)
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	switch {
+	case all:
+		c.W.WriteMapLen(len(names))
+		for i, n := range names {
+			c.W.WriteBulkString(n)
+			c.W.WriteBulk(vals[i])
+		}
+	case wantNames:
+		c.W.WriteArrayLen(len(names))
+		for _, n := range names {
+			c.W.WriteBulkString(n)
+		}
+	default:
+		c.W.WriteArrayLen(len(vals))
+		for _, v := range vals {
+			c.W.WriteBulk(v)
+		}
+	}
+}
+
+func cmdHDel(c *Ctx) {
+	c.Propose(c.NewOp(op.HDel, c.Args[1:]...), ReplyInt)
+}
+
+func cmdHLen(c *Ctx) {
+	n, err := c.Store().HLen(c.DB(), c.Args[1], c.Now())
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	c.W.WriteInt(n)
+}
+
+func cmdHIncrBy(c *Ctx) {
+	if _, err := ParseInt(c.Args[3]); err != nil {
+		c.Error(err)
+		return
+	}
+	c.Propose(c.NewOp(op.HIncrBy, c.Args[1], c.Args[2], c.Args[3]), ReplyInt)
+}
+
+func cmdHIncrByFloat(c *Ctx) {
+	f, err := store.ParseHashFloat(c.Args[3])
+	if err != nil {
+		c.Error(ErrNotFloat)
+		return
+	}
+	if f.IsInf() {
+		c.ErrorString("ERR value is NaN or Infinity")
+		return
+	}
+	c.Propose(c.NewOp(op.HIncrByFloat, c.Args[1], c.Args[2], c.Args[3]), ReplyBulkOrNull)
+}
+
+func cmdHRandField(c *Ctx) {
+	if len(c.Args) == 2 {
+		names, _, found, err := c.Store().HRandField(c.DB(), c.Args[1], c.Now(), 1, false, rand.Uint64)
+		switch {
+		case err != nil:
+			c.Error(err)
+		case !found:
+			c.W.WriteNull()
+		default:
+			c.W.WriteBulkString(names[0])
+		}
+		return
+	}
+	count, err := ParseInt(c.Args[2])
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	if count == math.MinInt64 {
+		c.ErrorString("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
+		return
+	}
+	withVals := false
+	if len(c.Args) > 4 || (len(c.Args) == 4 && !c.ArgIs(3, "withvalues")) {
+		c.SyntaxError()
+		return
+	} else if len(c.Args) == 4 {
+		withVals = true
+		if count < -math.MaxInt64/2 || count > math.MaxInt64/2 {
+			c.ErrorString("ERR value is out of range")
+			return
+		}
+	}
+	names, vals, _, err := c.Store().HRandField(c.DB(), c.Args[1], c.Now(), count, withVals, rand.Uint64)
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	resp3 := c.W.Proto() == 3
+	switch {
+	case withVals && !resp3:
+		c.W.WriteArrayLen(2 * len(names))
+	default:
+		c.W.WriteArrayLen(len(names))
+	}
+	for i, n := range names {
+		if withVals && resp3 {
+			c.W.WriteArrayLen(2)
+		}
+		c.W.WriteBulkString(n)
+		if withVals {
+			c.W.WriteBulk(vals[i])
+		}
+	}
+}
+
+func cmdHScan(c *Ctx) {
+	cursor, ok := parseScanCursor(c.Args[2])
+	if !ok {
+		c.ErrorString("ERR invalid cursor")
+		return
+	}
+	// Redis answers a missing key (and WRONGTYPE) before it parses the
+	// options: keep an option error until the key is known to exist.
+	var optErr error
+	var match []byte
+	count := store.HashScanDefaultCount
+	for i := 3; i < len(c.Args) && optErr == nil; i += 2 {
+		if i+1 >= len(c.Args) {
+			optErr = ErrSyntax
+			break
+		}
+		switch {
+		case c.ArgIs(i, "match"):
+			match = c.Args[i+1]
+			if len(match) == 1 && match[0] == '*' {
+				match = nil
+			}
+		case c.ArgIs(i, "count"):
+			n, err := ParseInt(c.Args[i+1])
+			switch {
+			case err != nil:
+				optErr = err
+			case n < 1:
+				optErr = ErrSyntax
+			default:
+				count = int(min(n, math.MaxInt32))
+			}
+		default:
+			optErr = ErrSyntax
+		}
+	}
+	if optErr != nil {
+		n, err := c.Store().HLen(c.DB(), c.Args[1], c.Now())
+		switch {
+		case err != nil:
+			c.Error(err)
+		case n == 0:
+			writeEmptyScan(c)
+		default:
+			c.Error(optErr)
+		}
+		return
+	}
+	next, names, vals, err := c.Store().HScan(c.DB(), c.Args[1], c.Now(), cursor, match, count)
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	c.W.WriteArrayLen(2)
+	c.W.WriteBulk(strconv.AppendUint(nil, next, 10))
+	c.W.WriteArrayLen(2 * len(names))
+	for i, n := range names {
+		c.W.WriteBulkString(n)
+		c.W.WriteBulk(vals[i])
+	}
+}
+
+func writeEmptyScan(c *Ctx) {
+	c.W.WriteArrayLen(2)
+	c.W.WriteBulkString("0")
+	c.W.WriteArrayLen(0)
+}
+
+// parseScanCursor parses a cursor as Redis does (strtoul): an optional sign
+// ("-1" wraps around), decimal digits, no leading space; "" is 0; a
+// magnitude past 64 bits is invalid.
+func parseScanCursor(b []byte) (uint64, bool) {
+	neg := false
+	if len(b) > 0 && (b[0] == '+' || b[0] == '-') {
+		neg = b[0] == '-'
+		b = b[1:]
+		if len(b) == 0 {
+			return 0, false
+		}
+	}
+	if len(b) == 0 {
+		return 0, true
+	}
+	u, err := strconv.ParseUint(string(b), 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	if neg {
+		u = -u
+	}
+	return u, true
+}

@@ -1,4 +1,318 @@
 package command
 
-// listCommands: the list family (issue 4). Empty until implemented.
-func listCommands() []*Command { return nil }
+import (
+	"github.com/skiffdb/skiff/internal/op"
+	"github.com/skiffdb/skiff/internal/store"
+)
+
+// listCommands: the list family, non-blocking commands (the blocking ones,
+// BLPOP and friends, come later).
+func listCommands() []*Command {
+	const g = "list"
+	k1 := func(c *Command) *Command { c.FirstKey, c.LastKey, c.Step, c.Group = 1, 1, 1, g; return c }
+	k2 := func(c *Command) *Command { c.FirstKey, c.LastKey, c.Step, c.Group = 1, 2, 1, g; return c }
+	return []*Command{
+		k1(&Command{Name: "lpush", Arity: -3, Flags: Write | DenyOOM | Fast, Since: "1.0.0", Summary: "Prepends one or more elements to a list. Creates the key if it doesn't exist.", Handler: cmdPush}),
+		k1(&Command{Name: "rpush", Arity: -3, Flags: Write | DenyOOM | Fast, Since: "1.0.0", Summary: "Appends one or more elements to a list. Creates the key if it doesn't exist.", Handler: cmdPush}),
+		k1(&Command{Name: "lpushx", Arity: -3, Flags: Write | DenyOOM | Fast, Since: "2.2.0", Summary: "Prepends one or more elements to a list only when the list exists.", Handler: cmdPush}),
+		k1(&Command{Name: "rpushx", Arity: -3, Flags: Write | DenyOOM | Fast, Since: "2.2.0", Summary: "Appends an element to a list only when the list exists.", Handler: cmdPush}),
+		k1(&Command{Name: "lpop", Arity: -2, Flags: Write | Fast, Since: "1.0.0", Summary: "Returns the first elements in a list after removing it. Deletes the list if the last element was popped.", Handler: cmdPop}),
+		k1(&Command{Name: "rpop", Arity: -2, Flags: Write | Fast, Since: "1.0.0", Summary: "Returns and removes the last elements of a list. Deletes the list if the last element was popped.", Handler: cmdPop}),
+		k1(&Command{Name: "llen", Arity: 2, Flags: ReadOnly | Fast, Since: "1.0.0", Summary: "Returns the length of a list.", Handler: cmdLLen}),
+		k1(&Command{Name: "lrange", Arity: 4, Flags: ReadOnly, Since: "1.0.0", Summary: "Returns a range of elements from a list.", Handler: cmdLRange}),
+		k1(&Command{Name: "lindex", Arity: 3, Flags: ReadOnly, Since: "1.0.0", Summary: "Returns an element from a list by its index.", Handler: cmdLIndex}),
+		k1(&Command{Name: "lset", Arity: 4, Flags: Write | DenyOOM, Since: "1.0.0", Summary: "Sets the value of an element in a list by its index.", Handler: cmdLSet}),
+		k1(&Command{Name: "linsert", Arity: 5, Flags: Write | DenyOOM, Since: "2.2.0", Summary: "Inserts an element before or after another element in a list.", Handler: cmdLInsert}),
+		k1(&Command{Name: "lrem", Arity: 4, Flags: Write, Since: "1.0.0", Summary: "Removes elements from a list. Deletes the list if the last element was removed.", Handler: cmdLRem}),
+		k1(&Command{Name: "ltrim", Arity: 4, Flags: Write, Since: "1.0.0", Summary: "Removes elements from both ends a list. Deletes the list if all elements were trimmed.", Handler: cmdLTrim}),
+		k1(&Command{Name: "lpos", Arity: -3, Flags: ReadOnly, Since: "6.0.6", Summary: "Returns the index of matching elements in a list.", Handler: cmdLPos}),
+		k2(&Command{Name: "lmove", Arity: 5, Flags: Write | DenyOOM, Since: "6.2.0", Summary: "Returns an element after popping it from one list and pushing it to another. Deletes the list if the last element was moved.", Handler: cmdLMove}),
+		k2(&Command{Name: "rpoplpush", Arity: 3, Flags: Write | DenyOOM, Since: "1.2.0", Summary: "Returns the last element of a list after removing and pushing it to another list. Deletes the list if the last element was popped.", Handler: cmdLMove}),
+		// Movable keys (numkeys): no fixed key positions.
+		{Name: "lmpop", Arity: -4, Flags: Write, Group: g, Since: "7.0.0", Summary: "Returns multiple elements from a list after removing them. Deletes the list if the last element was popped.", Handler: cmdLMPop},
+	}
+}
+
+var (
+	endLeft  = []byte("0")
+	endRight = []byte("1")
+)
+
+// parseEnd parses LEFT/RIGHT into an op end argument.
+func parseEnd(c *Ctx, i int) ([]byte, bool) {
+	switch {
+	case c.ArgIs(i, "left"):
+		return endLeft, true
+	case c.ArgIs(i, "right"):
+		return endRight, true
+	}
+	return nil, false
+}
+
+func cmdPush(c *Ctx) {
+	name := c.Cmd.Name
+	end, xx := endLeft, endLeft
+	if name[0] == 'r' {
+		end = endRight
+	}
+	if name[len(name)-1] == 'x' {
+		xx = endRight
+	}
+	args := append([][]byte{c.Args[1], end, xx}, c.Args[2:]...)
+	c.Propose(c.NewOp(op.ListPush, args...), ReplyInt)
+}
+
+func cmdPop(c *Ctx) {
+	if len(c.Args) > 3 {
+		c.WrongArity()
+		return
+	}
+	end := endLeft
+	if c.Cmd.Name == "rpop" {
+		end = endRight
+	}
+	if len(c.Args) == 2 {
+		c.Propose(c.NewOp(op.ListPop, c.Args[1], end, []byte("-1")), ReplyBulkOrNull)
+		return
+	}
+	n, err := ParseInt(c.Args[2])
+	if err != nil || n < 0 {
+		c.ErrorString("ERR value is out of range, must be positive")
+		return
+	}
+	c.Propose(c.NewOp(op.ListPop, c.Args[1], end, op.Itoa(n)), replyPopCount)
+}
+
+// replyPopCount writes a [][]byte as an array, nil as a null array.
+func replyPopCount(c *Ctx, v any) {
+	elems, ok := v.([][]byte)
+	if !ok {
+		c.W.WriteNullArray()
+		return
+	}
+	writeBulks(c, elems)
+}
+
+func writeBulks(c *Ctx, elems [][]byte) {
+	c.W.WriteArrayLen(len(elems))
+	for _, e := range elems {
+		c.W.WriteBulk(e)
+	}
+}
+
+func cmdLLen(c *Ctx) {
+	n, err := c.Store().ListLen(c.DB(), c.Args[1], c.Now())
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	c.W.WriteInt(n)
+}
+
+func cmdLRange(c *Ctx) {
+	start, err := ParseInt(c.Args[2])
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	stop, err := ParseInt(c.Args[3])
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	elems, err := c.Store().ListRange(c.DB(), c.Args[1], start, stop, c.Now())
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	writeBulks(c, elems)
+}
+
+func cmdLIndex(c *Ctx) {
+	idx, perr := ParseInt(c.Args[2])
+	if perr != nil {
+		// Redis looks the key up before it parses the index.
+		_, err := c.Store().ListLen(c.DB(), c.Args[1], c.Now())
+		if err != nil {
+			c.Error(err)
+		} else if c.Store().Type(c.DB(), c.Args[1], c.Now()) == store.TypeNone {
+			c.W.WriteNull()
+		} else {
+			c.Error(perr)
+		}
+		return
+	}
+	v, ok, err := c.Store().ListIndex(c.DB(), c.Args[1], idx, c.Now())
+	switch {
+	case err != nil:
+		c.Error(err)
+	case !ok:
+		c.W.WriteNull()
+	default:
+		c.W.WriteBulk(v)
+	}
+}
+
+func cmdLSet(c *Ctx) {
+	// The index is parsed by apply: Redis reports a missing key or a wrong
+	// type before a bad index.
+	c.Propose(c.NewOp(op.ListSet, c.Args[1], c.Args[2], c.Args[3]), ReplyOK)
+}
+
+func cmdLInsert(c *Ctx) {
+	var before []byte
+	switch {
+	case c.ArgIs(2, "before"):
+		before = endRight
+	case c.ArgIs(2, "after"):
+		before = endLeft
+	default:
+		c.SyntaxError()
+		return
+	}
+	c.Propose(c.NewOp(op.ListInsert, c.Args[1], before, c.Args[3], c.Args[4]), ReplyInt)
+}
+
+func cmdLRem(c *Ctx) {
+	n, err := ParseInt(c.Args[2])
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	c.Propose(c.NewOp(op.ListRem, c.Args[1], op.Itoa(n), c.Args[3]), ReplyInt)
+}
+
+func cmdLTrim(c *Ctx) {
+	start, err := ParseInt(c.Args[2])
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	stop, err := ParseInt(c.Args[3])
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	c.Propose(c.NewOp(op.ListTrim, c.Args[1], op.Itoa(start), op.Itoa(stop)), ReplyOK)
+}
+
+func cmdLPos(c *Ctx) {
+	rank, count, maxLen := int64(1), int64(-1), int64(0)
+	for i := 3; i < len(c.Args); i += 2 {
+		if i+1 >= len(c.Args) {
+			c.SyntaxError()
+			return
+		}
+		n, err := ParseInt(c.Args[i+1])
+		switch {
+		case c.ArgIs(i, "rank"):
+			if err != nil {
+				c.Error(err)
+				return
+			}
+			if n == 0 {
+				c.ErrorString("ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list")
+				return
+			}
+			rank = n
+		case c.ArgIs(i, "count"):
+			if err != nil || n < 0 {
+				c.ErrorString("ERR COUNT can't be negative")
+				return
+			}
+			count = n
+		case c.ArgIs(i, "maxlen"):
+			if err != nil || n < 0 {
+				c.ErrorString("ERR MAXLEN can't be negative")
+				return
+			}
+			maxLen = n
+		default:
+			c.SyntaxError()
+			return
+		}
+	}
+	want := count
+	if count < 0 {
+		want = 1
+	}
+	pos, err := c.Store().ListPos(c.DB(), c.Args[1], c.Args[2], rank, want, maxLen, c.Now())
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	if count < 0 {
+		if len(pos) == 0 {
+			c.W.WriteNull()
+		} else {
+			c.W.WriteInt(pos[0])
+		}
+		return
+	}
+	c.W.WriteArrayLen(len(pos))
+	for _, p := range pos {
+		c.W.WriteInt(p)
+	}
+}
+
+func cmdLMove(c *Ctx) {
+	from, to := endRight, endLeft // RPOPLPUSH
+	if c.Cmd.Name == "lmove" {
+		var ok1, ok2 bool
+		from, ok1 = parseEnd(c, 3)
+		to, ok2 = parseEnd(c, 4)
+		if !ok1 || !ok2 {
+			c.SyntaxError()
+			return
+		}
+	}
+	c.Propose(c.NewOp(op.ListMove, c.Args[1], c.Args[2], from, to), ReplyBulkOrNull)
+}
+
+func cmdLMPop(c *Ctx) {
+	numKeys, err := ParseInt(c.Args[1])
+	if err != nil || numKeys <= 0 {
+		c.ErrorString("ERR numkeys should be greater than 0")
+		return
+	}
+	if numKeys >= int64(len(c.Args))-2 {
+		c.SyntaxError()
+		return
+	}
+	whereIdx := 2 + int(numKeys)
+	end, ok := parseEnd(c, whereIdx)
+	if !ok {
+		c.SyntaxError()
+		return
+	}
+	count := int64(1)
+	for i := whereIdx + 1; i < len(c.Args); i++ {
+		if c.ArgIs(i, "count") && i+1 < len(c.Args) && count == 1 && i == whereIdx+1 {
+			n, err := ParseInt(c.Args[i+1])
+			if err != nil || n <= 0 {
+				c.ErrorString("ERR count should be greater than 0")
+				return
+			}
+			count = n
+			i++
+			continue
+		}
+		c.SyntaxError()
+		return
+	}
+	args := append([][]byte{end, op.Itoa(count)}, c.Args[2:whereIdx]...)
+	c.Propose(c.NewOp(op.ListMPop, args...), replyLMPop)
+}
+
+// replyLMPop writes [key, [elements]] from a [][]byte{key, element ...}, or
+// a null array.
+func replyLMPop(c *Ctx, v any) {
+	r, ok := v.([][]byte)
+	if !ok || len(r) == 0 {
+		c.W.WriteNullArray()
+		return
+	}
+	c.W.WriteArrayLen(2)
+	c.W.WriteBulk(r[0])
+	writeBulks(c, r[1:])
+}
