@@ -118,3 +118,15 @@ func TestStrings_Table(t *testing.T) {
 		{srvA("STRLEN", "f"), ":0\r\n"},
 	})
 }
+
+// TestHRandField_HugeNegativeCountIsRefused: bad input costs nothing: a
+// repeating count is bounded instead of allocating |count| entries.
+func TestHRandField_HugeNegativeCountIsRefused(t *testing.T) {
+	s := srvNew(t, nil)
+	sc := srvDial(t, s, "127.0.0.1:5997")
+	srvRun(t, sc, []srvCase{
+		{srvA("HSET", "h", "f", "v"), ":1\r\n"},
+		{srvA("HRANDFIELD", "h", "-1000000000000"), "-ERR value is out of range\r\n"},
+		{srvA("HRANDFIELD", "h", "-3"), "*3\r\n$1\r\nf\r\n$1\r\nf\r\n$1\r\nf\r\n"},
+	})
+}

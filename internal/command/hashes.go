@@ -153,6 +153,9 @@ func cmdHIncrByFloat(c *Ctx) {
 	c.Propose(c.NewOp(op.HIncrByFloat, c.Args[1], c.Args[2], c.Args[3]), ReplyBulkOrNull)
 }
 
+// maxRandCount bounds the reply of a negative (repeating) random count.
+const maxRandCount = 10_000_000
+
 func cmdHRandField(c *Ctx) {
 	if len(c.Args) == 2 {
 		names, _, found, err := c.Store().HRandField(c.DB(), c.Args[1], c.Now(), 1, false, rand.Uint64)
@@ -185,6 +188,13 @@ func cmdHRandField(c *Ctx) {
 			c.ErrorString("ERR value is out of range")
 			return
 		}
+	}
+	if count < -maxRandCount {
+		// A negative count repeats members: the reply would be |count| long
+		// whatever the hash's size. Redis streams it until memory runs out;
+		// skiff refuses beyond a bound instead.
+		c.ErrorString("ERR value is out of range")
+		return
 	}
 	names, vals, _, err := c.Store().HRandField(c.DB(), c.Args[1], c.Now(), count, withVals, rand.Uint64)
 	if err != nil {
