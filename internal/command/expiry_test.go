@@ -128,5 +128,8 @@ func TestHRandField_HugeNegativeCountIsRefused(t *testing.T) {
 		{srvA("HSET", "h", "f", "v"), ":1\r\n"},
 		{srvA("HRANDFIELD", "h", "-1000000000000"), "-ERR value is out of range\r\n"},
 		{srvA("HRANDFIELD", "h", "-3"), "*3\r\n$1\r\nf\r\n$1\r\nf\r\n$1\r\nf\r\n"},
+		{srvA("SADD", "s", "m"), ":1\r\n"},
+		{srvA("SRANDMEMBER", "s", "-1000000000000"), "-ERR value is out of range\r\n"},
+		{srvA("SRANDMEMBER", "s", "-2"), "*2\r\n$1\r\nm\r\n$1\r\nm\r\n"},
 	})
 }

@@ -304,6 +304,7 @@ func allFamilies() [][]*Command {
 		keyCommands(),
 		listCommands(),
 		hashCommands(),
+		setCommands(),
 		connectionCommands(),
 		serverCommands(),
 		clusterCommands(),

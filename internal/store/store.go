@@ -20,9 +20,10 @@ const (
 	TypeString
 	TypeList
 	TypeHash
+	TypeSet
 )
 
-var typeNames = [...]string{TypeNone: "none", TypeString: "string", TypeList: "list", TypeHash: "hash"}
+var typeNames = [...]string{TypeNone: "none", TypeString: "string", TypeList: "list", TypeHash: "hash", TypeSet: "set"}
 
 func (t Type) String() string {
 	if int(t) < len(typeNames) {
@@ -196,7 +197,7 @@ type applyFunc func(*Store, *op.Op) (any, error)
 
 // applyTable maps each op code to its apply function. It is built once from
 // the per-family tables (strings.go, keys.go) and never changed.
-var applyTable = buildApplyTable(stringApply, keyApply, listApply, hashApply)
+var applyTable = buildApplyTable(stringApply, keyApply, listApply, hashApply, setApply)
 
 func buildApplyTable(families ...map[op.Code]applyFunc) []applyFunc {
 	t := make([]applyFunc, 256)

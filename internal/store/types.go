@@ -37,6 +37,7 @@ var typeTable = [...]*typeOps{
 	TypeString: &stringOps,
 	TypeList:   listOps,
 	TypeHash:   hashOps,
+	TypeSet:    setOps,
 }
 
 var stringOps = typeOps{
