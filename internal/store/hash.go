@@ -45,16 +45,8 @@ const (
 // HashScanDefaultCount is HSCAN's COUNT when none is given.
 const HashScanDefaultCount = 10
 
-type hashField struct {
-	name string
-	val  []byte
-	dead bool
-}
-
 type hashObj struct {
-	idx   map[string]int // live field -> position in items
-	items []hashField    // insertion order, with tombstones
-	dead  int            // tombstones in items
+	ordIndex[[]byte] // fields in insertion order
 	// big is the "hashtable" encoding: set once the hash exceeds the
 	// listpack thresholds and kept (like Redis, which never converts back).
 	// It decides OBJECT ENCODING and whether HSCAN pages with a cursor.
@@ -62,7 +54,7 @@ type hashObj struct {
 }
 
 func newHashObj(n int) *hashObj {
-	return &hashObj{idx: make(map[string]int, n), items: make([]hashField, 0, n)}
+	return &hashObj{ordIndex: newOrdIndex[[]byte](n)}
 }
 
 func (h *hashObj) len() int { return len(h.idx) }
@@ -86,39 +78,11 @@ func (h *hashObj) set(f, v []byte) bool {
 		return false
 	}
 	name := string(f)
-	h.idx[name] = len(h.items)
-	h.items = append(h.items, hashField{name: name, val: v})
+	h.appendNew(name, v)
 	if len(h.idx) > hashMaxListpackEntries {
 		h.big = true
 	}
 	return true
-}
-
-func (h *hashObj) del(f []byte) bool {
-	i, ok := h.idx[string(f)]
-	if !ok {
-		return false
-	}
-	delete(h.idx, string(f))
-	h.items[i] = hashField{dead: true}
-	h.dead++
-	if h.dead > 8 && h.dead > len(h.items)/2 {
-		h.compact()
-	}
-	return true
-}
-
-func (h *hashObj) compact() {
-	live := h.items[:0]
-	for _, it := range h.items {
-		if !it.dead {
-			h.idx[it.name] = len(live)
-			live = append(live, it)
-		}
-	}
-	clear(h.items[len(live):])
-	h.items = live
-	h.dead = 0
 }
 
 // each calls fn for each live field in insertion order.
@@ -132,10 +96,7 @@ func (h *hashObj) each(fn func(name string, val []byte)) {
 
 func (h *hashObj) clone() *hashObj {
 	c := newHashObj(h.len())
-	h.each(func(name string, val []byte) {
-		c.idx[name] = len(c.items)
-		c.items = append(c.items, hashField{name: name, val: val})
-	})
+	h.each(func(name string, val []byte) { c.appendNew(name, val) })
 	c.big = h.big
 	return c
 }

@@ -44,16 +44,9 @@ const (
 // SetScanDefaultCount is SSCAN's COUNT when none is given.
 const SetScanDefaultCount = 10
 
-type setItem struct {
-	name string
-	dead bool
-}
-
 type setObj struct {
-	idx   map[string]int // live member -> position in items
-	items []setItem      // insertion order, with tombstones
-	dead  int
-	enc   uint8
+	ordIndex[struct{}] // members in insertion order
+	enc                uint8
 }
 
 func isIntMember(m string) bool {
@@ -76,21 +69,18 @@ func newSetFor(first []byte, hint int) *setObj {
 	case hint <= setMaxListpackEntries:
 		enc = setListpack
 	}
-	return &setObj{idx: make(map[string]int, min(hint, 1024)), enc: enc}
+	return &setObj{ordIndex: newOrdIndex[struct{}](min(hint, 1024)), enc: enc}
 }
 
 // newIntsetSet is an empty set as createIntsetObject makes it (the
 // destination of the *STORE commands).
-func newIntsetSet() *setObj { return &setObj{idx: make(map[string]int), enc: setIntset} }
+func newIntsetSet() *setObj { return &setObj{ordIndex: newOrdIndex[struct{}](0), enc: setIntset} }
 
 func (t *setObj) len() int { return len(t.idx) }
 
 func (t *setObj) has(m []byte) bool { _, ok := t.idx[string(m)]; return ok }
 
-func (t *setObj) appendMember(name string) {
-	t.idx[name] = len(t.items)
-	t.items = append(t.items, setItem{name: name})
-}
+func (t *setObj) appendMember(name string) { t.appendNew(name, struct{}{}) }
 
 // add adds m (converting the encoding as Redis's setTypeAdd does) and
 // reports whether it was added.
@@ -144,33 +134,6 @@ func (t *setObj) sortInts() {
 	}
 }
 
-func (t *setObj) del(m []byte) bool {
-	i, ok := t.idx[string(m)]
-	if !ok {
-		return false
-	}
-	delete(t.idx, string(m))
-	t.items[i] = setItem{dead: true}
-	t.dead++
-	if t.dead > 8 && t.dead > len(t.items)/2 {
-		t.compact()
-	}
-	return true
-}
-
-func (t *setObj) compact() {
-	live := t.items[:0]
-	for _, it := range t.items {
-		if !it.dead {
-			t.idx[it.name] = len(live)
-			live = append(live, it)
-		}
-	}
-	clear(t.items[len(live):])
-	t.items = live
-	t.dead = 0
-}
-
 // members returns the live members in insertion order.
 func (t *setObj) members() []string {
 	out := make([]string, 0, t.len())
@@ -201,7 +164,7 @@ func (t *setObj) ordered() []string {
 }
 
 func (t *setObj) clone() *setObj {
-	c := &setObj{idx: make(map[string]int, t.len()), items: make([]setItem, 0, t.len()), enc: t.enc}
+	c := &setObj{ordIndex: newOrdIndex[struct{}](t.len()), enc: t.enc}
 	for i := range t.items {
 		if !t.items[i].dead {
 			c.appendMember(t.items[i].name)
@@ -254,7 +217,7 @@ var setOps = &typeOps{
 		case enc == setListpack && n > setMaxListpackEntries:
 			return bad("listpack too large")
 		}
-		t := &setObj{idx: make(map[string]int, min(n, 1024)), enc: enc}
+		t := &setObj{ordIndex: newOrdIndex[struct{}](int(min(n, 1024))), enc: enc}
 		for range n {
 			l, k := binary.Uvarint(p)
 			if k <= 0 || l > uint64(len(p)-k) {
