@@ -1,4 +1,4 @@
-// Command skiff-bench is a load generator with latency percentiles, in the
+// Package main is the skiff-bench command, a load generator with latency percentiles, in the
 // manner of redis-benchmark. Each test opens -c connections, sends -n requests
 // in batches of -P (pipelining) and reports throughput and per-request latency
 // percentiles from a log-bucketed histogram (see hist.go).

@@ -1,6 +1,3 @@
-// Command skiff runs a skiff node: a Redis-compatible data store. It also
-// runs a local development cluster (dev-cluster) and administers a running
-// cluster (cluster).
 package main
 
 import (

@@ -225,46 +225,10 @@ func cmdHScan(c *Ctx) {
 		c.ErrorString("ERR invalid cursor")
 		return
 	}
-	// Redis answers a missing key (and WRONGTYPE) before it parses the
-	// options: keep an option error until the key is known to exist.
-	var optErr error
-	var match []byte
-	count := store.HashScanDefaultCount
-	for i := 3; i < len(c.Args) && optErr == nil; i += 2 {
-		if i+1 >= len(c.Args) {
-			optErr = ErrSyntax
-			break
-		}
-		switch {
-		case c.ArgIs(i, "match"):
-			match = c.Args[i+1]
-			if len(match) == 1 && match[0] == '*' {
-				match = nil
-			}
-		case c.ArgIs(i, "count"):
-			n, err := ParseInt(c.Args[i+1])
-			switch {
-			case err != nil:
-				optErr = err
-			case n < 1:
-				optErr = ErrSyntax
-			default:
-				count = int(min(n, math.MaxInt32))
-			}
-		default:
-			optErr = ErrSyntax
-		}
-	}
+	match, count, optErr := parseScanOptions(c, store.HashScanDefaultCount)
 	if optErr != nil {
 		n, err := c.Store().HLen(c.DB(), c.Args[1], c.Now())
-		switch {
-		case err != nil:
-			c.Error(err)
-		case n == 0:
-			writeEmptyScan(c)
-		default:
-			c.Error(optErr)
-		}
+		scanOptionError(c, optErr, n, err)
 		return
 	}
 	next, names, vals, err := c.Store().HScan(c.DB(), c.Args[1], c.Now(), cursor, match, count)
@@ -278,6 +242,51 @@ func cmdHScan(c *Ctx) {
 	for i, n := range names {
 		c.W.WriteBulkString(n)
 		c.W.WriteBulk(vals[i])
+	}
+}
+
+// parseScanOptions parses HSCAN/SSCAN's MATCH and COUNT options (from
+// argument 3). Redis answers a missing key (and WRONGTYPE) before it parses
+// the options, so the caller keeps an option error until it knows the key
+// exists: see scanOptionError.
+func parseScanOptions(c *Ctx, defCount int) (match []byte, count int, err error) {
+	count = defCount
+	for i := 3; i < len(c.Args); i += 2 {
+		if i+1 >= len(c.Args) {
+			return nil, 0, ErrSyntax
+		}
+		switch {
+		case c.ArgIs(i, "match"):
+			match = c.Args[i+1]
+			if len(match) == 1 && match[0] == '*' {
+				match = nil
+			}
+		case c.ArgIs(i, "count"):
+			n, perr := ParseInt(c.Args[i+1])
+			switch {
+			case perr != nil:
+				return nil, 0, perr
+			case n < 1:
+				return nil, 0, ErrSyntax
+			}
+			count = int(min(n, math.MaxInt32))
+		default:
+			return nil, 0, ErrSyntax
+		}
+	}
+	return match, count, nil
+}
+
+// scanOptionError answers a scan whose options did not parse, given the
+// key's size (or lookup error): empty scan for a missing key, as Redis does.
+func scanOptionError(c *Ctx, optErr error, size int64, lookupErr error) {
+	switch {
+	case lookupErr != nil:
+		c.Error(lookupErr)
+	case size == 0:
+		writeEmptyScan(c)
+	default:
+		c.Error(optErr)
 	}
 }
 

@@ -110,14 +110,8 @@ func cmdLLen(c *Ctx) {
 }
 
 func cmdLRange(c *Ctx) {
-	start, err := ParseInt(c.Args[2])
-	if err != nil {
-		c.Error(err)
-		return
-	}
-	stop, err := ParseInt(c.Args[3])
-	if err != nil {
-		c.Error(err)
+	start, stop, ok := rangeArgs(c)
+	if !ok {
 		return
 	}
 	elems, err := c.Store().ListRange(c.DB(), c.Args[1], start, stop, c.Now())
@@ -183,14 +177,8 @@ func cmdLRem(c *Ctx) {
 }
 
 func cmdLTrim(c *Ctx) {
-	start, err := ParseInt(c.Args[2])
-	if err != nil {
-		c.Error(err)
-		return
-	}
-	stop, err := ParseInt(c.Args[3])
-	if err != nil {
-		c.Error(err)
+	start, stop, ok := rangeArgs(c)
+	if !ok {
 		return
 	}
 	c.Propose(c.NewOp(op.ListTrim, c.Args[1], op.Itoa(start), op.Itoa(stop)), ReplyOK)
@@ -315,4 +303,18 @@ func replyLMPop(c *Ctx, v any) {
 	c.W.WriteArrayLen(2)
 	c.W.WriteBulk(r[0])
 	writeBulks(c, r[1:])
+}
+
+// rangeArgs parses the start and stop index arguments (2 and 3) of LRANGE,
+// LTRIM and GETRANGE; on failure it has written the error.
+func rangeArgs(c *Ctx) (start, stop int64, ok bool) {
+	start, err := ParseInt(c.Args[2])
+	if err == nil {
+		stop, err = ParseInt(c.Args[3])
+	}
+	if err != nil {
+		c.Error(err)
+		return 0, 0, false
+	}
+	return start, stop, true
 }

@@ -279,44 +279,10 @@ func cmdSScan(c *Ctx) {
 		c.ErrorString("ERR invalid cursor")
 		return
 	}
-	var optErr error
-	var match []byte
-	count := store.SetScanDefaultCount
-	for i := 3; i < len(c.Args) && optErr == nil; i += 2 {
-		if i+1 >= len(c.Args) {
-			optErr = ErrSyntax
-			break
-		}
-		switch {
-		case c.ArgIs(i, "match"):
-			match = c.Args[i+1]
-			if len(match) == 1 && match[0] == '*' {
-				match = nil
-			}
-		case c.ArgIs(i, "count"):
-			n, err := ParseInt(c.Args[i+1])
-			switch {
-			case err != nil:
-				optErr = err
-			case n < 1:
-				optErr = ErrSyntax
-			default:
-				count = int(min(n, math.MaxInt32))
-			}
-		default:
-			optErr = ErrSyntax
-		}
-	}
+	match, count, optErr := parseScanOptions(c, store.SetScanDefaultCount)
 	if optErr != nil {
 		n, err := c.Store().SCard(c.DB(), c.Args[1], c.Now())
-		switch {
-		case err != nil:
-			c.Error(err)
-		case n == 0:
-			writeEmptyScan(c)
-		default:
-			c.Error(optErr)
-		}
+		scanOptionError(c, optErr, n, err)
 		return
 	}
 	next, ms, err := c.Store().SScan(c.DB(), c.Args[1], c.Now(), cursor, match, count)

@@ -251,14 +251,8 @@ func cmdStrlen(c *Ctx) {
 }
 
 func cmdGetRange(c *Ctx) {
-	start, err := ParseInt(c.Args[2])
-	if err != nil {
-		c.Error(err)
-		return
-	}
-	end, err := ParseInt(c.Args[3])
-	if err != nil {
-		c.Error(err)
+	start, end, ok := rangeArgs(c)
+	if !ok {
 		return
 	}
 	v, _, err := c.Store().Get(c.DB(), c.Args[1], c.Now())
