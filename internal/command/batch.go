@@ -110,9 +110,6 @@ func (s *Server) FlushBatch(c *Client, w *resp.Writer) {
 	}
 	clear(b.replies)
 	b.replies = b.replies[:0]
-	b.entry = b.entry[:0]
+	b.entry = nil // handed to the log with the proposal (ProposeBatch owns it)
 	b.ops = 0
-	if cap(b.entry) > maxBatchBytes*2 {
-		b.entry = nil
-	}
 }

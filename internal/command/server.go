@@ -27,7 +27,7 @@ type Engine interface {
 	// ReadBarrier returns when local reads are linearizable (leader only).
 	ReadBarrier(ctx context.Context) error
 	// ProposeBatch replicates an entry of n encoded operations and returns
-	// their results in order.
+	// their results in order. It takes ownership of entry.
 	ProposeBatch(ctx context.Context, entry []byte, n int) ([]store.Result, error)
 	// Forward relays a command to the leader and returns its raw reply.
 	Forward(ctx context.Context, db, proto int, args [][]byte) ([]byte, error)

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -128,12 +127,13 @@ func (e *Engine) Propose(ctx context.Context, o *op.Op) (any, error) {
 }
 
 // ProposeBatch replicates one entry holding n encoded operations (a
-// pipeline's writes) and returns their results in order.
+// pipeline's writes) and returns their results in order. It takes ownership
+// of entry: the log and the store keep slices of it, so the caller must not
+// reuse it.
 func (e *Engine) ProposeBatch(ctx context.Context, entry []byte, n int) ([]store.Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	entry = bytes.Clone(entry) // the caller reuses its buffer; the log keeps this one
 	if e.rlog == nil {
 		e.mu.Lock()
 		defer e.mu.Unlock()
