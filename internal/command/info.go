@@ -335,9 +335,11 @@ func infoReplication(s *Server, _ *Ctx, w *infoWriter) {
 		w.field("connected_slaves", "0")
 	} else {
 		st := s.cluster.Status()
+		leaderRESP := ""
 		if st.State == "Leader" {
 			w.field("role", "master")
 			w.field("connected_slaves", strconv.Itoa(max(len(st.Members)-1, 0)))
+			leaderRESP = s.addr
 		} else {
 			host, port, state := s.leaderRESP(st)
 			w.field("role", "slave")
@@ -348,6 +350,9 @@ func infoReplication(s *Server, _ *Ctx, w *infoWriter) {
 				link = "up"
 			}
 			w.field("master_link_status", link)
+			if state == "connected" {
+				leaderRESP = net.JoinHostPort(host, strconv.Itoa(port))
+			}
 			w.field("slave_read_only", "1")
 		}
 		w.field("skiff_node_id", st.NodeID)
@@ -355,6 +360,7 @@ func infoReplication(s *Server, _ *Ctx, w *infoWriter) {
 		w.field("skiff_raft_addr", st.RaftAddr)
 		w.field("skiff_leader_id", st.LeaderID)
 		w.field("skiff_leader_raft_addr", st.LeaderRaftAddr)
+		w.field("skiff_leader_resp_addr", leaderRESP)
 		w.field("skiff_term", strconv.FormatUint(st.Term, 10))
 		w.field("skiff_commit_index", strconv.FormatUint(st.CommitIndex, 10))
 		w.field("skiff_applied_index", strconv.FormatUint(st.Applied, 10))

@@ -107,11 +107,13 @@ func TestCluster_RoleAndInfoReplication(t *testing.T) {
 		t.Fatalf("follower ROLE = %v %v (leader at %s)", role, err, l.RESPAddr)
 	}
 	info, err := fc.Info(ctx, "replication").Result()
-	if err != nil || !strings.Contains(info, "role:slave") || !strings.Contains(info, "skiff_leader_id:"+l.ID) || !strings.Contains(info, "master_link_status:up") {
+	if err != nil || !strings.Contains(info, "role:slave") || !strings.Contains(info, "skiff_leader_id:"+l.ID) || !strings.Contains(info, "master_link_status:up") ||
+		!strings.Contains(info, "skiff_leader_resp_addr:"+l.RESPAddr) {
 		t.Fatalf("follower INFO replication:\n%s", info)
 	}
 	info, _ = lc.Info(ctx, "replication").Result()
-	if !strings.Contains(info, "role:master") || !strings.Contains(info, "skiff_members:3") {
+	if !strings.Contains(info, "role:master") || !strings.Contains(info, "skiff_members:3") ||
+		!strings.Contains(info, "skiff_leader_resp_addr:"+l.RESPAddr) {
 		t.Fatalf("leader INFO replication:\n%s", info)
 	}
 }
