@@ -208,14 +208,7 @@ var hashApply = map[op.Code]applyFunc{
 
 // hashFor returns key's live hash on the write path; nil entry when absent.
 func (s *Store) hashFor(d *db, key []byte, now int64) (*entry, *hashObj, error) {
-	e := s.lookupWrite(d, key, now)
-	if e == nil {
-		return nil, nil, nil
-	}
-	if e.typ != TypeHash {
-		return nil, nil, ErrWrongType
-	}
-	return e, e.obj.(*hashObj), nil
+	return objFor[*hashObj](s, d, key, now, TypeHash)
 }
 
 // hashSetOne sets one field of key's hash (e, h from hashFor), creating the
@@ -412,14 +405,7 @@ func ParseHashFloat(b []byte) (*big.Float, error) {
 
 // hashRead returns key's live hash for a read (caller holds the read lock).
 func (s *Store) hashRead(dbi int, key []byte, now int64) (*hashObj, error) {
-	e := s.readLookup(dbi, key, now)
-	if e == nil {
-		return nil, nil
-	}
-	if e.typ != TypeHash {
-		return nil, ErrWrongType
-	}
-	return e.obj.(*hashObj), nil
+	return objRead[*hashObj](s, dbi, key, now, TypeHash)
 }
 
 // HGet returns field's value in key's hash; found is false when the key or

@@ -217,14 +217,7 @@ func listValue(l *list) value { return value{typ: TypeList, obj: l} }
 
 // listFor returns key's live list; nil entry when absent.
 func (s *Store) listFor(d *db, key []byte, now int64) (*entry, *list, error) {
-	e := s.lookupWrite(d, key, now)
-	if e == nil {
-		return nil, nil, nil
-	}
-	if e.typ != TypeList {
-		return nil, nil, ErrWrongType
-	}
-	return e, e.obj.(*list), nil
+	return objFor[*list](s, d, key, now, TypeList)
 }
 
 // touched stamps an in-place change (after preserve) and removes the key
@@ -575,14 +568,7 @@ func applyListMPop(s *Store, o *op.Op) (any, error) {
 
 // readList returns key's live list under the read lock (held by the caller).
 func (s *Store) readList(dbi int, key []byte, now int64) (*list, error) {
-	e := s.readLookup(dbi, key, now)
-	if e == nil {
-		return nil, nil
-	}
-	if e.typ != TypeList {
-		return nil, ErrWrongType
-	}
-	return e.obj.(*list), nil
+	return objRead[*list](s, dbi, key, now, TypeList)
 }
 
 // ListLen returns LLEN of key (0 when absent).

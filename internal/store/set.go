@@ -270,14 +270,7 @@ var setApply = map[op.Code]applyFunc{
 
 // setFor returns key's live set on the write path; nil entry when absent.
 func (s *Store) setFor(d *db, key []byte, now int64) (*entry, *setObj, error) {
-	e := s.lookupWrite(d, key, now)
-	if e == nil {
-		return nil, nil, nil
-	}
-	if e.typ != TypeSet {
-		return nil, nil, ErrWrongType
-	}
-	return e, e.obj.(*setObj), nil
+	return objFor[*setObj](s, d, key, now, TypeSet)
 }
 
 func applySAdd(s *Store, o *op.Op) (any, error) {
@@ -537,14 +530,7 @@ func applySStore(s *Store, o *op.Op) (any, error) {
 
 // setRead returns key's live set for a read (caller holds the read lock).
 func (s *Store) setRead(dbi int, key []byte, now int64) (*setObj, error) {
-	e := s.readLookup(dbi, key, now)
-	if e == nil {
-		return nil, nil
-	}
-	if e.typ != TypeSet {
-		return nil, ErrWrongType
-	}
-	return e.obj.(*setObj), nil
+	return objRead[*setObj](s, dbi, key, now, TypeSet)
 }
 
 // SCard returns the number of members of key's set (0 when absent).

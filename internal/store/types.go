@@ -68,3 +68,32 @@ var stringOps = typeOps{
 		return append(buf, v.str...)
 	},
 }
+
+// objFor returns key's live entry and its T object on the write path (nil
+// entry when absent; ErrWrongType when the key holds another type). The
+// data-type families call it through their typed wrappers.
+func objFor[T any](s *Store, d *db, key []byte, now int64, t Type) (*entry, T, error) {
+	var zero T
+	e := s.lookupWrite(d, key, now)
+	if e == nil {
+		return nil, zero, nil
+	}
+	if e.typ != t {
+		return nil, zero, ErrWrongType
+	}
+	return e, e.obj.(T), nil
+}
+
+// objRead is objFor on the read path (caller holds the read lock; expired
+// keys read as absent and are not removed).
+func objRead[T any](s *Store, dbi int, key []byte, now int64, t Type) (T, error) {
+	var zero T
+	e := s.readLookup(dbi, key, now)
+	if e == nil {
+		return zero, nil
+	}
+	if e.typ != t {
+		return zero, ErrWrongType
+	}
+	return e.obj.(T), nil
+}
