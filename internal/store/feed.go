@@ -1,0 +1,78 @@
+package store
+
+// The change feed (DESIGN.md principle 8). Every applied mutation emits one
+// Event per key it changes, in apply order, on every replica: blocking
+// commands, keyspace notifications, client-side caching invalidations, WATCH
+// and pub/sub delivery hang off it; nothing polls.
+
+// EventClass is an event's notify-keyspace-events class; the classes are
+// Redis's flags (g $ l s h z x e t n) plus skiff's own for whole databases
+// and published messages.
+type EventClass uint16
+
+// Event classes.
+const (
+	ClassGeneric EventClass = 1 << iota // g: del, expire, rename_from, rename_to, copy_to, move_from, move_to, persist ...
+	ClassString                         // $: set, setrange, incrby, incrbyfloat, append
+	ClassList                           // l: lpush, rpush, lpop, rpop, linsert, lset, lrem, ltrim
+	ClassSet                            // s: sadd, srem, spop, sinterstore, sunionstore, sdiffstore
+	ClassHash                           // h: hset, hdel, hincrby, hincrbyfloat
+	ClassZSet                           // z: zadd, zincr, zrem, zpopmin, zpopmax, zrangestore ...
+	ClassExpired                        // x: expired
+	ClassEvicted                        // e: evicted (skiff never evicts)
+	ClassStream                         // t: stream events
+	ClassNew                            // n: new (a key was created)
+	// ClassDB is a change to a whole database (FLUSHDB, FLUSHALL, SWAPDB):
+	// Key is nil, Name names the command, DB the database (-1 = every
+	// database). Not a keyspace notification; blocking commands and
+	// client-side caching use it.
+	ClassDB
+	// ClassPublish is a message published through the log (PUBLISH,
+	// SPUBLISH): Key is the channel, Msg the message, Name "publish" or
+	// "spublish". Not a keyspace notification.
+	ClassPublish
+)
+
+// Event is one change-feed record.
+type Event struct {
+	DB    int
+	Class EventClass
+	// Name is Redis's keyspace event name ("set", "lpush", "del",
+	// "expired" ...), or the command for ClassDB and ClassPublish.
+	Name string
+	// Key is the changed key (the channel for ClassPublish). It aliases the
+	// operation or the store: valid only during the listener call.
+	Key []byte
+	Msg []byte // ClassPublish: the message (valid during the call only)
+	// Rev is the store revision of the operation that emitted the event
+	// (strictly increasing across operations; equal within one).
+	Rev uint64
+}
+
+// Listener receives every event during apply, on the apply goroutine and
+// under the store's write lock: it must return quickly, must not block and
+// must not call the store. Its return value matters only for ClassPublish
+// (the number of local receivers, PUBLISH's reply on this node).
+type Listener func(ev *Event) int64
+
+// SetListener installs the change-feed listener (nil removes it). Call it
+// before the store is shared; it is not synchronized with Apply.
+func (s *Store) SetListener(l Listener) { s.listener = l }
+
+// emit sends one event to the listener, if any. Called only from apply.
+func (s *Store) emit(db int, class EventClass, name string, key []byte) int64 {
+	if s.listener == nil {
+		return 0
+	}
+	s.ev = Event{DB: db, Class: class, Name: name, Key: key, Rev: s.rev}
+	return s.listener(&s.ev)
+}
+
+// emitMsg sends a published message to the listener.
+func (s *Store) emitMsg(db int, name string, channel, msg []byte) int64 {
+	if s.listener == nil {
+		return 0
+	}
+	s.ev = Event{DB: db, Class: ClassPublish, Name: name, Key: channel, Msg: msg, Rev: s.rev}
+	return s.listener(&s.ev)
+}
