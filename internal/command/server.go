@@ -68,6 +68,7 @@ type Server struct {
 	ctx     context.Context
 	stats   serverStats
 	fam     familyState // state of the server and connection families (serverfamily.go)
+	pubsub  pubsubHub   // subscriptions and delivery (pubsub.go)
 }
 
 type serverStats struct {

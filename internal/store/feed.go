@@ -55,24 +55,32 @@ type Event struct {
 // (the number of local receivers, PUBLISH's reply on this node).
 type Listener func(ev *Event) int64
 
-// SetListener installs the change-feed listener (nil removes it). Call it
-// before the store is shared; it is not synchronized with Apply.
-func (s *Store) SetListener(l Listener) { s.listener = l }
+// SetListener installs the change-feed listener (nil removes it). It may be
+// called at any time; events of operations applied before it see the old one.
+func (s *Store) SetListener(l Listener) {
+	if l == nil {
+		s.listener.Store(nil)
+		return
+	}
+	s.listener.Store(&l)
+}
 
 // emit sends one event to the listener, if any. Called only from apply.
 func (s *Store) emit(db int, class EventClass, name string, key []byte) int64 {
-	if s.listener == nil {
+	l := s.listener.Load()
+	if l == nil {
 		return 0
 	}
 	s.ev = Event{DB: db, Class: class, Name: name, Key: key, Rev: s.rev}
-	return s.listener(&s.ev)
+	return (*l)(&s.ev)
 }
 
 // emitMsg sends a published message to the listener.
 func (s *Store) emitMsg(db int, name string, channel, msg []byte) int64 {
-	if s.listener == nil {
+	l := s.listener.Load()
+	if l == nil {
 		return 0
 	}
 	s.ev = Event{DB: db, Class: ClassPublish, Name: name, Key: channel, Msg: msg, Rev: s.rev}
-	return s.listener(&s.ev)
+	return (*l)(&s.ev)
 }

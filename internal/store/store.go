@@ -129,7 +129,7 @@ type Store struct {
 	snap    *Snapshot // the active snapshot, if any: apply preserves for it (snapshot.go)
 	snapSeq uint64    // last snapshot id
 
-	listener Listener // the change feed (feed.go); nil = nobody listens
+	listener atomic.Pointer[Listener] // the change feed (feed.go); nil = nobody listens
 	ev       Event    // reused for every emitted event
 }
 
