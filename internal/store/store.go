@@ -130,7 +130,7 @@ type Store struct {
 	snapSeq uint64    // last snapshot id
 
 	listener atomic.Pointer[Listener] // the change feed (feed.go); nil = nobody listens
-	ev       Event    // reused for every emitted event
+	ev       Event                    // reused for every emitted event
 }
 
 // New returns an empty store.
