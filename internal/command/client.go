@@ -52,6 +52,13 @@ type Client struct {
 	// Kill closes the connection from another goroutine (CLIENT KILL,
 	// shutdown). Set by respserver; safe to call more than once.
 	Kill func()
+	// Conn is the connection's output side (pushes) and waits; set by
+	// respserver, nil for clients without a connection.
+	Conn Conn
+
+	subs clientSubs    // pub/sub subscriptions (pubsub.go)
+	blk  clientBlock   // blocked-command state (blocking.go)
+	trk  clientTracker // client-side caching (tracking.go)
 
 	ctx Ctx // reused for every command of this client
 }

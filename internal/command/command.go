@@ -24,6 +24,7 @@ const (
 	DenyOOM                       // may grow memory
 	SkipSlowlog                   // not recorded in SLOWLOG
 	NoMulti                       // not allowed inside MULTI
+	MayReplicate                  // may propose through the log without being a write (PUBLISH)
 )
 
 var flagNames = []struct {
@@ -33,7 +34,7 @@ var flagNames = []struct {
 	{Write, "write"}, {ReadOnly, "readonly"}, {DenyOOM, "denyoom"}, {Admin, "admin"},
 	{PubSub, "pubsub"}, {NoScript, "noscript"}, {Blocking, "blocking"}, {Loading, "loading"},
 	{Stale, "stale"}, {SkipSlowlog, "skip_slowlog"}, {Fast, "fast"}, {NoAuth, "no_auth"},
-	{NoMulti, "no_multi"},
+	{MayReplicate, "may_replicate"}, {NoMulti, "no_multi"},
 }
 
 // Names returns the Redis names of the flags, in Redis's order.

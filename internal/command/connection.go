@@ -141,6 +141,21 @@ func cmdAuth(c *Ctx) {
 }
 
 func cmdPing(c *Ctx) {
+	if c.Client.Subscribed() && c.W.Proto() == 2 {
+		// In RESP2's subscribed context PING answers like a message.
+		if len(c.Args) > 2 {
+			c.WrongArity()
+			return
+		}
+		c.W.WriteArrayLen(2)
+		c.W.WriteBulkString("pong")
+		if len(c.Args) == 2 {
+			c.W.WriteBulk(c.Args[1])
+		} else {
+			c.W.WriteBulkString("")
+		}
+		return
+	}
 	switch len(c.Args) {
 	case 1:
 		c.W.WriteSimple("PONG")
@@ -176,6 +191,7 @@ func cmdReset(c *Ctx) {
 	cl.noEvict.Store(false)
 	cl.noTouch.Store(false)
 	cl.Authed = !c.Srv.AuthRequired()
+	c.Srv.pubsub.removeClient(cl)
 	c.W.WriteSimple("RESET")
 }
 

@@ -105,6 +105,7 @@ func NewServer(ctx context.Context, opts Options) (*Server, error) {
 	}
 	params.setListenAddr(opts.RESPAddr, opts.Params)
 	s.params = params
+	s.pubsub.params = params
 	s.table = newTable(allFamilies()...)
 	return s, nil
 }
@@ -129,7 +130,10 @@ func (s *Server) NewClient(addr, laddr string) *Client {
 }
 
 // RemoveClient unregisters a closed connection.
-func (s *Server) RemoveClient(c *Client) { s.clients.remove(c) }
+func (s *Server) RemoveClient(c *Client) {
+	s.clients.remove(c)
+	s.pubsub.removeClient(c)
+}
 
 // AuthRequired reports whether a password is set.
 func (s *Server) AuthRequired() bool { return s.params.Get("requirepass") != "" }
@@ -307,6 +311,7 @@ func allFamilies() [][]*Command {
 		hashCommands(),
 		setCommands(),
 		connectionCommands(),
+		pubsubCommands(),
 		serverCommands(),
 		clusterCommands(),
 	}

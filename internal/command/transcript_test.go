@@ -13,6 +13,8 @@ package command_test
 //	> SET k "a b"                  a command in redis-cli quoting, sent on the current connection
 //	!> HELLO 3                     a command whose reply is read but not recorded (ids, times)
 //	@conn 2                        switch to connection 2 (opened on first use)
+//	<                              read one more reply on the current connection without
+//	                               sending (a second SUBSCRIBE confirmation, a pushed message)
 //	+OK                            reply lines: the reply's bytes with each CRLF ending a line,
 //	                               '\' written as '\\', other control bytes as \xHH, and an
 //	                               empty line as \. (a blank line separates nothing)
@@ -45,6 +47,7 @@ type step struct {
 	conn     int
 	args     [][]byte
 	record   bool
+	read     bool     // "<": read a reply without sending a command
 	expected []string // reply lines
 }
 
@@ -75,13 +78,15 @@ func parseTranscript(t *testing.T, path string) []step {
 				cp[i] = append([]byte(nil), a...)
 			}
 			steps = append(steps, step{raw: line, conn: conn, args: cp, record: record})
+		case line == "<":
+			steps = append(steps, step{raw: line, conn: conn, read: true, record: true})
 		case strings.HasPrefix(line, "@conn "):
 			fmt.Sscanf(line, "@conn %d", &conn)
 			steps = append(steps, step{raw: line, conn: conn})
 		case strings.HasPrefix(line, "#") || line == "":
 			steps = append(steps, step{raw: line, conn: conn})
 		default:
-			if len(steps) == 0 || steps[len(steps)-1].args == nil {
+			if len(steps) == 0 || (steps[len(steps)-1].args == nil && !steps[len(steps)-1].read) {
 				t.Fatalf("%s: reply line %q without a command", path, line)
 			}
 			steps[len(steps)-1].expected = append(steps[len(steps)-1].expected, line)
@@ -145,8 +150,10 @@ func (cs *conns) get(n int) *tconn {
 func (cs *conns) do(n int, args [][]byte) []byte {
 	tc := cs.get(n)
 	_ = tc.c.SetDeadline(time.Now().Add(10 * time.Second))
-	if _, err := tc.c.Write(resp.AppendCommand(nil, args...)); err != nil {
-		cs.t.Fatal(err)
+	if args != nil {
+		if _, err := tc.c.Write(resp.AppendCommand(nil, args...)); err != nil {
+			cs.t.Fatal(err)
+		}
 	}
 	reply, err := tc.rd.ReadReply()
 	if err != nil {
@@ -181,7 +188,7 @@ func TestTranscripts(t *testing.T) {
 			for i := range steps {
 				st := &steps[i]
 				out.WriteString(st.raw + "\n")
-				if st.args == nil {
+				if st.args == nil && !st.read {
 					continue
 				}
 				got := render(cs.do(st.conn, st.args))

@@ -89,6 +89,9 @@ func New(cfg config.Config, log *slog.Logger) (*Node, error) {
 		return nil, err
 	}
 	n.exec = exec
+	// The change feed: every entry this node applies reaches its clients
+	// (pub/sub, keyspace events, blocked commands, tracking).
+	n.store.SetListener(exec.OnEvent)
 	n.resp, err = respserver.Listen(respserver.Options{
 		Listener:   ln,
 		Exec:       exec,

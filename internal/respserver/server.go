@@ -156,7 +156,7 @@ func (s *Server) untrack(c net.Conn) {
 // replies to everything already buffered go out in one write exactly when
 // the connection is about to wait for more input.
 type flushingReader struct {
-	conn net.Conn
+	c    *conn
 	w    *resp.Writer
 	cl   *command.Client
 	exec *command.Server
@@ -165,28 +165,14 @@ type flushingReader struct {
 
 func (f *flushingReader) Read(p []byte) (int, error) {
 	f.exec.FlushBatch(f.cl, f.w) // the pipeline's writes: one proposal
-	if f.w.Buffered() > 0 {
-		if err := f.w.Flush(); err != nil {
-			return 0, err
-		}
+	if err := f.c.flush(f.w); err != nil {
+		return 0, err
 	}
-	n, err := f.conn.Read(p)
+	n, err := f.c.read(p)
 	f.in += int64(n)
 	if n > 0 {
 		f.cl.NewInput() // new requests: the next read needs a fresh read fence
 	}
-	return n, err
-}
-
-// countingWriter counts bytes written to the socket.
-type countingWriter struct {
-	conn net.Conn
-	out  int64
-}
-
-func (c *countingWriter) Write(p []byte) (int, error) {
-	n, err := c.conn.Write(p)
-	c.out += int64(n)
 	return n, err
 }
 
@@ -209,20 +195,21 @@ func (s *Server) ServeInternal(conn net.Conn) {
 
 func (s *Server) handleConn(conn net.Conn) { s.handle(conn, false) }
 
-func (s *Server) handle(conn net.Conn, internal bool) {
-	defer conn.Close()
+func (s *Server) handle(nc net.Conn, internal bool) {
+	cn := newConn(nc, &s.closed)
+	defer cn.end()
 	exec := s.opts.Exec
-	cl := exec.NewClient(conn.RemoteAddr().String(), conn.LocalAddr().String())
+	cl := exec.NewClient(nc.RemoteAddr().String(), nc.LocalAddr().String())
 	defer exec.RemoveClient(cl)
-	cl.Kill = func() { _ = conn.Close() }
+	cl.Kill = cn.kill
+	cl.Conn = cn
 	if internal {
 		cl.Internal, cl.Authed = true, true
 	}
 
-	cw := &countingWriter{conn: conn}
-	w := resp.NewWriter(cw)
+	w := resp.NewWriter(cn)
 	cl.Batching = true
-	fr := &flushingReader{conn: conn, w: w, cl: cl, exec: exec}
+	fr := &flushingReader{c: cn, w: w, cl: cl, exec: exec}
 	rd := resp.NewReader(fr, s.opts.ReadBufferSize)
 	limits := resp.DefaultLimits()
 	authed := cl.Authed
@@ -230,7 +217,7 @@ func (s *Server) handle(conn net.Conn, internal bool) {
 	rd.SetLimits(limits)
 	var reported struct{ in, out int64 }
 	defer func() {
-		exec.AddNetStats(fr.in-reported.in, cw.out-reported.out)
+		exec.AddNetStats(fr.in-reported.in, cn.out.Load()-reported.out)
 	}()
 
 	for {
@@ -240,21 +227,21 @@ func (s *Server) handle(conn net.Conn, internal bool) {
 			if errors.As(err, &pe) {
 				exec.FlushBatch(cl, w) // requests before the bad one are answered first
 				w.WriteError(pe.Error())
-				_ = w.Flush()
+				_ = cn.flush(w)
 			} else if err != io.EOF && !s.closed.Load() && !errors.Is(err, net.ErrClosed) {
 				s.log.Debug("connection closed", "client_id", cl.ID, "err", err)
 			}
-			_ = w.Flush()
+			_ = cn.flush(w)
 			return
 		}
 		exec.Exec(cl, args, w)
 		if cl.CloseAfterReply {
 			exec.FlushBatch(cl, w)
-			_ = w.Flush()
+			_ = cn.flush(w)
 			return
 		}
 		if w.Buffered() > maxPendingReply {
-			if err := w.Flush(); err != nil {
+			if err := cn.flush(w); err != nil {
 				return
 			}
 		}
@@ -264,8 +251,9 @@ func (s *Server) handle(conn net.Conn, internal bool) {
 			rd.SetLimits(limits)
 		}
 		if d := fr.in - reported.in; d > 1<<20 {
-			exec.AddNetStats(d, cw.out-reported.out)
-			reported.in, reported.out = fr.in, cw.out
+			out := cn.out.Load()
+			exec.AddNetStats(d, out-reported.out)
+			reported.in, reported.out = fr.in, out
 		}
 	}
 }

@@ -1,0 +1,4 @@
+package command
+
+// clientBlock is a client's blocked-command state.
+type clientBlock struct{}
