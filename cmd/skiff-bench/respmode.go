@@ -30,24 +30,33 @@ type respCommand struct {
 	name  string
 	title string
 	args  []string
+	// pair, when set, is what every second connection sends instead: a
+	// producer-consumer test (LPUSH on half the connections, BRPOP on the
+	// other half).
+	pair []string
 }
 
 const dataArg = "<data>"
 
 var respCommands = []respCommand{
-	{"ping", "PING", []string{"PING"}},
-	{"set", "SET", []string{"SET", "key:" + randTag, dataArg}},
-	{"get", "GET", []string{"GET", "key:" + randTag}},
-	{"incr", "INCR", []string{"INCR", "counter:" + randTag}},
-	{"lpush", "LPUSH", []string{"LPUSH", "mylist", dataArg}},
-	{"rpush", "RPUSH", []string{"RPUSH", "mylist", dataArg}},
-	{"lpop", "LPOP", []string{"LPOP", "mylist"}},
-	{"rpop", "RPOP", []string{"RPOP", "mylist"}},
-	{"sadd", "SADD", []string{"SADD", "myset", "element:" + randTag}},
-	{"hset", "HSET", []string{"HSET", "myhash", "element:" + randTag, dataArg}},
-	{"spop", "SPOP", []string{"SPOP", "myset"}},
-	{"xadd", "XADD", []string{"XADD", "mystream", "*", "myfield", dataArg}},
-	{"mset", "MSET (10 keys)", msetArgs(10)},
+	{"ping", "PING", []string{"PING"}, nil},
+	{"set", "SET", []string{"SET", "key:" + randTag, dataArg}, nil},
+	{"get", "GET", []string{"GET", "key:" + randTag}, nil},
+	{"incr", "INCR", []string{"INCR", "counter:" + randTag}, nil},
+	{"lpush", "LPUSH", []string{"LPUSH", "mylist", dataArg}, nil},
+	{"rpush", "RPUSH", []string{"RPUSH", "mylist", dataArg}, nil},
+	{"lpop", "LPOP", []string{"LPOP", "mylist"}, nil},
+	{"rpop", "RPOP", []string{"RPOP", "mylist"}, nil},
+	{"sadd", "SADD", []string{"SADD", "myset", "element:" + randTag}, nil},
+	{"hset", "HSET", []string{"HSET", "myhash", "element:" + randTag, dataArg}, nil},
+	{"spop", "SPOP", []string{"SPOP", "myset"}, nil},
+	{"xadd", "XADD", []string{"XADD", "mystream", "*", "myfield", dataArg}, nil},
+	{"zadd", "ZADD", []string{"ZADD", "myzset", "0", "element:" + randTag}, nil},
+	{"lrange_100", "LRANGE_100 (first 100 elements)", []string{"LRANGE", "mylist", "0", "99"}, nil},
+	{"mset", "MSET (10 keys)", msetArgs(10), nil},
+	// A work queue: producers LPUSH, consumers BRPOP with a 0.1 s timeout
+	// (so that consumers left waiting at the end of a run finish soon).
+	{"queue", "LPUSH + BRPOP pairs", []string{"LPUSH", "myqueue", dataArg}, []string{"BRPOP", "myqueue", "0.1"}},
 }
 
 func msetArgs(keys int) []string {
@@ -85,12 +94,19 @@ func respTests(cfg *config) ([]benchTest, error) {
 			return nil, fmt.Errorf("unknown test %q for mode resp (known: %v)", name, respTestNames())
 		}
 		tpl := newRequestTemplate(cmd.args, data, cfg.pipeline)
+		pairTpl := tpl
+		if cmd.pair != nil {
+			pairTpl = newRequestTemplate(cmd.pair, data, cfg.pipeline)
+		}
 		keyspace := uint64(cfg.keyspace)
 		addr := cfg.addr
 		tests = append(tests, benchTest{
 			name:  cmd.name,
 			title: cmd.title,
-			open: func(_ int, deadline time.Time) (worker, error) {
+			open: func(i int, deadline time.Time) (worker, error) {
+				if i%2 == 1 {
+					return dialResp(addr, deadline, pairTpl.clone(), keyspace)
+				}
 				return dialResp(addr, deadline, tpl.clone(), keyspace)
 			},
 		})

@@ -43,6 +43,7 @@ type Client struct {
 	noEvict    atomic.Bool // CLIENT NO-EVICT
 	noTouch    atomic.Bool // CLIENT NO-TOUCH
 	reply      replyState  // CLIENT REPLY; connection goroutine only
+	tx         clientTx    // MULTI and WATCH (multi.go); connection goroutine only
 
 	mu struct {
 		sync.Mutex
@@ -182,6 +183,12 @@ func (r *clientRegistry) list() []*Client {
 	r.mu.Unlock()
 	sortClients(out)
 	return out
+}
+
+func (r *clientRegistry) get(id int64) *Client {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.clients[id]
 }
 
 func (r *clientRegistry) count() int {

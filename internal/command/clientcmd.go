@@ -89,17 +89,22 @@ func clientSubcommands() map[string]*Command {
 	}
 	const std = NoScript | Loading | Stale
 	return map[string]*Command{
-		"id":       sub("id", 2, std, "5.0.0", "Returns the unique client ID of the connection.", "O(1)", func(c *Ctx) { c.W.WriteInt(c.Client.ID) }),
-		"getname":  sub("getname", 2, std, "2.6.9", "Returns the name of the connection.", "O(1)", cmdClientGetName),
-		"setname":  sub("setname", 3, std, "2.6.9", "Sets the connection name.", "O(1)", cmdClientSetName),
-		"setinfo":  sub("setinfo", 4, std, "7.2.0", "Sets information specific to the client or connection.", "O(1)", cmdClientSetInfo),
-		"info":     sub("info", 2, std, "6.2.0", "Returns information about the connection.", "O(1)", cmdClientInfo),
-		"list":     sub("list", -2, Admin|std, "2.4.0", "Lists open connections.", "O(N) where N is the number of client connections", cmdClientList),
-		"kill":     sub("kill", -3, Admin|std, "2.4.0", "Terminates open connections.", "O(N) where N is the number of client connections", cmdClientKill),
-		"no-evict": sub("no-evict", 3, Admin|std, "7.0.0", "Sets the client eviction mode of the connection.", "O(1)", cmdClientNoEvict),
-		"no-touch": sub("no-touch", 3, std, "7.2.0", "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.", "O(1)", cmdClientNoTouch),
-		"reply":    sub("reply", 3, std, "3.2.0", "Instructs the server whether to reply to commands.", "O(1)", cmdClientReply),
-		"help":     sub("help", 2, Loading|Stale, "5.0.0", "Returns helpful text about the different subcommands.", "O(1)", cmdClientHelp),
+		"id":           sub("id", 2, std, "5.0.0", "Returns the unique client ID of the connection.", "O(1)", func(c *Ctx) { c.W.WriteInt(c.Client.ID) }),
+		"getname":      sub("getname", 2, std, "2.6.9", "Returns the name of the connection.", "O(1)", cmdClientGetName),
+		"setname":      sub("setname", 3, std, "2.6.9", "Sets the connection name.", "O(1)", cmdClientSetName),
+		"setinfo":      sub("setinfo", 4, std, "7.2.0", "Sets information specific to the client or connection.", "O(1)", cmdClientSetInfo),
+		"info":         sub("info", 2, std, "6.2.0", "Returns information about the connection.", "O(1)", cmdClientInfo),
+		"list":         sub("list", -2, Admin|std, "2.4.0", "Lists open connections.", "O(N) where N is the number of client connections", cmdClientList),
+		"kill":         sub("kill", -3, Admin|std, "2.4.0", "Terminates open connections.", "O(N) where N is the number of client connections", cmdClientKill),
+		"no-evict":     sub("no-evict", 3, Admin|std, "7.0.0", "Sets the client eviction mode of the connection.", "O(1)", cmdClientNoEvict),
+		"no-touch":     sub("no-touch", 3, std, "7.2.0", "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.", "O(1)", cmdClientNoTouch),
+		"reply":        sub("reply", 3, std, "3.2.0", "Instructs the server whether to reply to commands.", "O(1)", cmdClientReply),
+		"help":         sub("help", 2, Loading|Stale, "5.0.0", "Returns helpful text about the different subcommands.", "O(1)", cmdClientHelp),
+		"tracking":     sub("tracking", -3, std, "6.0.0", "Controls server-assisted client-side caching for the connection.", "O(1). Some options may introduce additional complexity.", cmdClientTracking),
+		"caching":      sub("caching", 3, std, "6.0.0", "Instructs the server whether to track the keys in the next request.", "O(1)", cmdClientCaching),
+		"getredir":     sub("getredir", 2, std, "6.0.0", "Returns the client ID to which the connection's tracking notifications are redirected.", "O(1)", cmdClientGetRedir),
+		"trackinginfo": sub("trackinginfo", 2, std, "6.2.0", "Returns information about server-assisted client-side caching for the connection.", "O(1)", cmdClientTrackingInfo),
+		"unblock":      sub("unblock", -3, Admin|std, "5.0.0", "Unblocks a client blocked by a blocking command from a different connection.", "O(log N) where N is the number of client connections", cmdClientUnblock),
 	}
 }
 

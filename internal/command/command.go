@@ -11,20 +11,20 @@ type Flags uint32
 
 // Command flags.
 const (
-	Write       Flags = 1 << iota // mutates the keyspace: prepared into an op and proposed
-	ReadOnly                      // reads the keyspace
-	Fast                          // O(1) or O(log n)
-	Blocking                      // may block the client
-	Admin                         // administrative
-	PubSub                        // pub/sub related
-	NoScript                      // not allowed from scripts
-	Loading                       // allowed while loading
-	Stale                         // allowed on a stale replica
-	NoAuth                        // allowed before AUTH (AUTH, HELLO, QUIT ...)
-	DenyOOM                       // may grow memory
-	SkipSlowlog                   // not recorded in SLOWLOG
-	NoMulti                       // not allowed inside MULTI
-	MayReplicate                  // may propose through the log without being a write (PUBLISH)
+	Write        Flags = 1 << iota // mutates the keyspace: prepared into an op and proposed
+	ReadOnly                       // reads the keyspace
+	Fast                           // O(1) or O(log n)
+	Blocking                       // may block the client
+	Admin                          // administrative
+	PubSub                         // pub/sub related
+	NoScript                       // not allowed from scripts
+	Loading                        // allowed while loading
+	Stale                          // allowed on a stale replica
+	NoAuth                         // allowed before AUTH (AUTH, HELLO, QUIT ...)
+	DenyOOM                        // may grow memory
+	SkipSlowlog                    // not recorded in SLOWLOG
+	NoMulti                        // not allowed inside MULTI
+	MayReplicate                   // may propose through the log without being a write (PUBLISH)
 )
 
 var flagNames = []struct {

@@ -192,6 +192,7 @@ func cmdReset(c *Ctx) {
 	cl.noTouch.Store(false)
 	cl.Authed = !c.Srv.AuthRequired()
 	c.Srv.pubsub.removeClient(cl)
+	c.Srv.track.disable(cl)
 	c.W.WriteSimple("RESET")
 }
 

@@ -26,6 +26,7 @@ type Ctx struct {
 	out     *resp.Writer // the connection's writer (W may be the batch scratch)
 	op      op.Op        // reused by NewOp: Propose encodes it before returning
 	opArgs  [8][]byte    // backing array for op.Args
+	txn     *execRun     // set while EXEC runs queued commands (multi.go)
 }
 
 // Now returns the current unix time in milliseconds, read once per command:
@@ -33,8 +34,21 @@ type Ctx struct {
 // carry it.
 func (c *Ctx) Now() int64 { return c.now }
 
-// Store returns the local store for reads.
-func (c *Ctx) Store() *store.Store { return c.Srv.eng.Store() }
+// Store returns the local store for reads. While EXEC runs, it is the state
+// at the command's point in the transaction (multi.go).
+func (c *Ctx) Store() *store.Store {
+	if c.txn != nil {
+		return c.txn.store(c)
+	}
+	return c.Srv.eng.Store()
+}
+
+// InExec reports whether the command runs inside EXEC: a blocking command
+// must then answer at once, as if its timeout had passed (as in Redis).
+// Inside EXEC a read command (ReadOnly) runs on the leader's apply goroutine
+// while the transaction is applied: it must read only through c.Store() and
+// must not block, propose, forward or wait for a read fence.
+func (c *Ctx) InExec() bool { return c.txn != nil }
 
 // Context returns the request context (cancelled when the server stops).
 func (c *Ctx) Context() context.Context { return c.ctx }
@@ -62,6 +76,11 @@ func (c *Ctx) OK() { c.W.WriteSimple("OK") }
 
 // WrongArity writes Redis's wrong-number-of-arguments error for the command.
 func (c *Ctx) WrongArity() {
+	if c.Cmd.Name == "exec" { // Redis aborts the transaction (execCommandAbort)
+		c.Client.tx.clear()
+		c.ErrorString("EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command")
+		return
+	}
 	c.ErrorString("ERR wrong number of arguments for '" + c.Cmd.Name + "' command")
 }
 
@@ -90,6 +109,9 @@ func (c *Ctx) Propose(o *op.Op, reply ReplyFunc) {
 		if b := &c.Client.batch; b.ops >= maxBatchOps || len(b.entry) >= maxBatchBytes {
 			c.Srv.FlushBatch(c.Client, c.out)
 		}
+		return
+	}
+	if c.txn != nil && c.txn.propose(c, o, reply) {
 		return
 	}
 	v, err := c.Srv.eng.Propose(c.ctx, o)

@@ -61,6 +61,7 @@ var errorTable = []struct {
 	{engine.ErrOutcomeUnknown, "TRYAGAIN leadership changed while the write was in flight: its outcome is unknown"},
 	{engine.ErrTimeout, "TRYAGAIN the write could not be proposed in time; retry"},
 	{engine.ErrForward, "TRYAGAIN the leader could not be reached; retry"},
+	{engine.ErrDial, "TRYAGAIN the leader could not be reached; retry"},
 	{context.Canceled, "TRYAGAIN this node is shutting down; retry on another"},
 	{context.DeadlineExceeded, "ERR request timed out"},
 }

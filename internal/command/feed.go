@@ -11,5 +11,8 @@ func (s *Server) OnEvent(ev *store.Event) int64 {
 	if ev.Class == store.ClassPublish {
 		return s.pubsub.publish(ev.Name == "spublish", ev.Key, ev.Msg)
 	}
+	s.notifyKeyspace(ev) // ignores ClassDB: not a keyspace notification
+	s.blk.onEvent(ev)
+	s.track.onEvent(s, ev)
 	return 0
 }

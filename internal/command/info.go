@@ -159,10 +159,10 @@ func infoClients(s *Server, _ *Ctx, w *infoWriter) {
 	w.field("maxclients", s.params.Get("maxclients"))
 	w.field("client_recent_max_input_buffer", "0")
 	w.field("client_recent_max_output_buffer", "0")
-	w.field("blocked_clients", "0")
-	w.field("tracking_clients", "0")
+	w.int("blocked_clients", s.blk.n.Load())
+	w.int("tracking_clients", s.track.n.Load())
 	w.field("clients_in_timeout_table", "0")
-	w.field("total_blocking_keys", "0")
+	w.int("total_blocking_keys", s.blk.nkeys.Load())
 	w.field("total_blocking_keys_on_nokey", "0")
 }
 

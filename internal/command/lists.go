@@ -258,38 +258,49 @@ func cmdLMove(c *Ctx) {
 }
 
 func cmdLMPop(c *Ctx) {
-	numKeys, err := ParseInt(c.Args[1])
+	end, count, keys, ok := parseMPop(c, 1)
+	if !ok {
+		return
+	}
+	args := append([][]byte{end, op.Itoa(count)}, keys...)
+	c.Propose(c.NewOp(op.ListMPop, args...), replyLMPop)
+}
+
+// parseMPop parses LMPOP's "numkeys key ... LEFT|RIGHT [COUNT count]"
+// starting at argument off (BLMPOP has its timeout first); on failure it
+// has written the error.
+func parseMPop(c *Ctx, off int) (end []byte, count int64, keys [][]byte, ok bool) {
+	numKeys, err := ParseInt(c.Args[off])
 	if err != nil || numKeys <= 0 {
 		c.ErrorString("ERR numkeys should be greater than 0")
-		return
+		return nil, 0, nil, false
 	}
-	if numKeys >= int64(len(c.Args))-2 {
+	if numKeys >= int64(len(c.Args)-off)-1 {
 		c.SyntaxError()
-		return
+		return nil, 0, nil, false
 	}
-	whereIdx := 2 + int(numKeys)
-	end, ok := parseEnd(c, whereIdx)
+	whereIdx := off + 1 + int(numKeys)
+	end, ok = parseEnd(c, whereIdx)
 	if !ok {
 		c.SyntaxError()
-		return
+		return nil, 0, nil, false
 	}
-	count := int64(1)
+	count = 1
 	for i := whereIdx + 1; i < len(c.Args); i++ {
 		if c.ArgIs(i, "count") && i+1 < len(c.Args) && count == 1 && i == whereIdx+1 {
 			n, err := ParseInt(c.Args[i+1])
 			if err != nil || n <= 0 {
 				c.ErrorString("ERR count should be greater than 0")
-				return
+				return nil, 0, nil, false
 			}
 			count = n
 			i++
 			continue
 		}
 		c.SyntaxError()
-		return
+		return nil, 0, nil, false
 	}
-	args := append([][]byte{end, op.Itoa(count)}, c.Args[2:whereIdx]...)
-	c.Propose(c.NewOp(op.ListMPop, args...), replyLMPop)
+	return end, count, c.Args[off+1 : whereIdx], true
 }
 
 // replyLMPop writes [key, [elements]] from a [][]byte{key, element ...}, or

@@ -56,7 +56,10 @@ func (e paramError) Error() string { return string(e) }
 // them with Get (requirepass, maxmemory-policy, maxclients, hz ...).
 type Params struct {
 	names map[string]*paramSpec // every name and alias, lower case
-	mu    struct {
+	// notify is notify-keyspace-events parsed for the apply goroutine
+	// (notify.go); set with the parameter, under mu.
+	notify notifyState
+	mu     struct {
 		sync.RWMutex
 		vals map[string]string // by canonical name
 	}
@@ -85,8 +88,17 @@ func newParams(initial map[string]string) (*Params, error) {
 			return nil, fmt.Errorf("command: parameter %s: %w", k, err)
 		}
 		p.mu.vals[spec.name] = nv
+		p.applied(spec, v)
 	}
 	return p, nil
+}
+
+// applied runs after spec was set to raw (as the caller wrote it): the
+// parameters that are parsed once, for hot paths, are parsed here.
+func (p *Params) applied(spec *paramSpec, raw string) {
+	if spec.name == "notify-keyspace-events" {
+		p.notify.set(raw)
+	}
 }
 
 // Get returns the value of a parameter by name or alias ("" when unknown).
@@ -192,6 +204,7 @@ func (p *Params) Set(pairs [][2]string) error {
 	}
 	for i, spec := range specs {
 		p.mu.vals[spec.name] = vals[i]
+		p.applied(spec, pairs[i][1])
 	}
 	return nil
 }
@@ -411,42 +424,9 @@ const (
 // notifyCheck validates notify-keyspace-events' class letters and prints
 // them back in Redis's canonical form ("A" for all classes).
 func notifyCheck(v string) (string, error) {
-	flags := 0
-	for i := 0; i < len(v); i++ {
-		switch v[i] {
-		case 'A':
-			flags |= nkAll
-		case 'g':
-			flags |= nkGeneric
-		case '$':
-			flags |= nkString
-		case 'l':
-			flags |= nkList
-		case 's':
-			flags |= nkSet
-		case 'h':
-			flags |= nkHash
-		case 'z':
-			flags |= nkZset
-		case 'x':
-			flags |= nkExpired
-		case 'e':
-			flags |= nkEvicted
-		case 'K':
-			flags |= nkKeyspace
-		case 'E':
-			flags |= nkKeyevent
-		case 't':
-			flags |= nkStream
-		case 'm':
-			flags |= nkKeyMiss
-		case 'd':
-			flags |= nkModule
-		case 'n':
-			flags |= nkNew
-		default:
-			return "", paramError("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")
-		}
+	flags, ok := parseNotifyFlags(v) // notify.go
+	if !ok {
+		return "", paramError("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")
 	}
 	var b strings.Builder
 	if flags&nkAll == nkAll {

@@ -442,3 +442,13 @@ func cmdPubsubHelp(c *Ctx) {
 		"    Return the number of subscribers for the specified shard level channel(s)",
 	)
 }
+
+// allowedSubscribed reports whether a RESP2 connection with subscriptions
+// may run the command.
+func allowedSubscribed(name string) bool {
+	switch name {
+	case "subscribe", "ssubscribe", "sunsubscribe", "psubscribe", "unsubscribe", "punsubscribe", "ping", "quit", "reset":
+		return true
+	}
+	return false
+}

@@ -69,6 +69,8 @@ type Server struct {
 	stats   serverStats
 	fam     familyState // state of the server and connection families (serverfamily.go)
 	pubsub  pubsubHub   // subscriptions and delivery (pubsub.go)
+	blk     blocker     // blocked clients (blocking.go)
+	track   tracker     // client-side caching (tracking.go)
 }
 
 type serverStats struct {
@@ -133,6 +135,7 @@ func (s *Server) NewClient(addr, laddr string) *Client {
 func (s *Server) RemoveClient(c *Client) {
 	s.clients.remove(c)
 	s.pubsub.removeClient(c)
+	s.track.disable(c)
 }
 
 // AuthRequired reports whether a password is set.
@@ -166,6 +169,9 @@ func (s *Server) Exec(c *Client, args [][]byte, w *resp.Writer) {
 	// batch, so replies leave in order.
 	if !c.batch.empty() && (cmd == nil || cmd.Flags&Write == 0 || !checkArity(cmd.Arity, len(args)) || !c.Authed) {
 		s.FlushBatch(c, w)
+	}
+	if c.tx.on && s.txnQueue(ctx, cmd) { // in MULTI or watching (multi.go)
+		return
 	}
 	if cmd == nil {
 		s.stats.errorReplies.Add(1)
@@ -207,12 +213,22 @@ func (s *Server) Exec(c *Client, args [][]byte, w *resp.Writer) {
 		s.stats.errorReplies.Add(1)
 		return
 	}
+	if c.Proto == 2 && c.Subscribed() && !allowedSubscribed(cmd.Name) {
+		cmd.stats.rejected.Add(1)
+		ctx.ErrorString("ERR Can't execute '" + cmd.Name + "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
+		s.stats.errorReplies.Add(1)
+		return
+	}
 	// A write on the leader joins the pipeline batch.
-	batched := c.batching() && cmd.Flags&Write != 0 && s.eng.IsLeader()
+	// Blocking commands route themselves (blocking.go): they wait on this node.
+	batched := c.batching() && cmd.Flags&(Write|Blocking) == Write && s.eng.IsLeader()
 	if !batched && !c.batch.empty() {
 		s.FlushBatch(c, w)
 	}
-	if cmd.Flags&(Write|ReadOnly) != 0 && !s.route(ctx) {
+	if cmd.Flags&(Write|ReadOnly) != 0 && cmd.Flags&Blocking == 0 && !s.route(ctx) {
+		if c.trk.on { // a read served by the leader is invalidated by this node's feed
+			s.remember(ctx, cmd)
+		}
 		s.finish(ctx, cmd, start)
 		return
 	}
@@ -224,6 +240,9 @@ func (s *Server) Exec(c *Client, args [][]byte, w *resp.Writer) {
 	if batched {
 		c.batch.queueRaw(cmd)
 		ctx.W, ctx.batched = w, false
+	}
+	if c.trk.on {
+		s.remember(ctx, cmd) // client-side caching (tracking.go)
 	}
 	s.finish(ctx, cmd, start)
 }
@@ -308,11 +327,16 @@ func allFamilies() [][]*Command {
 		stringCommands(),
 		keyCommands(),
 		listCommands(),
+		listBlockingCommands(),
+		zsetBlockingCommands(),
 		hashCommands(),
 		setCommands(),
+		zsetCommands(),
 		connectionCommands(),
 		pubsubCommands(),
+		blockingInternalCommands(),
 		serverCommands(),
 		clusterCommands(),
+		multiCommands(),
 	}
 }

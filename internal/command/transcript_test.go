@@ -6,6 +6,8 @@ package command_test
 //	go test ./internal/command -run TestTranscripts -update         rewrite the files from skiff's replies
 //	go test ./internal/command -run TestTranscripts -redis-addr 127.0.0.1:7000 [-update]
 //	                                                                check (or write) them against a real redis-server
+//	scripts/regen-transcripts.sh [lists]                            rewrite them (or one) from a throwaway local
+//	                                                                redis-server; does nothing without redis-server
 //
 // File format, one item per line:
 //

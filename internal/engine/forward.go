@@ -15,6 +15,10 @@ import (
 // lost mid-request). A forwarded write's outcome is then unknown.
 var ErrForward = errors.New("engine: leader unreachable")
 
+// ErrDial: no connection to the leader could be made, so nothing was sent:
+// a write's outcome is known (not applied) and it may be retried.
+var ErrDial = errors.New("engine: cannot connect to the leader")
+
 // FwdCommand is the internal command that carries a forwarded request:
 // SKIFF.FWD <db> <proto> <command> [args...]. It is accepted only on
 // connections that arrive on the Raft port (see replication's stream layer).
@@ -100,7 +104,7 @@ func (e *Engine) fwdConn(ctx context.Context) (*fwdConn, error) {
 		if errors.Is(err, ErrNoLeader) || errors.Is(err, ErrNotLeader) {
 			return nil, err
 		}
-		return nil, ErrForward
+		return nil, ErrDial
 	}
 	return &fwdConn{c: c, rd: resp.NewReader(c, 16<<10), addr: addr}, nil
 }

@@ -26,7 +26,7 @@ type conn struct {
 	net.Conn
 	closing *atomic.Bool // the server is shutting down (Server.closed)
 	out     atomic.Int64 // bytes written
-	wmu sync.Mutex   // serializes writes to the socket
+	wmu     sync.Mutex   // serializes writes to the socket
 
 	mu      sync.Mutex
 	queue   [][]byte // pushed messages not yet written
@@ -77,19 +77,24 @@ func (c *conn) Push(msg []byte, lim command.OutputLimit) bool {
 		_ = c.Conn.Close()
 		return false
 	}
-	start := c.idle && !c.pusher
-	if start {
+	if c.idle && !c.pusher {
 		c.pusher = true
-	}
-	c.mu.Unlock()
-	if start {
 		go c.push()
+	}
+	c.kick()
+	c.mu.Unlock()
+	return true
+}
+
+// kick wakes the pusher, if it runs; c.mu is held (end closes wake under it).
+func (c *conn) kick() {
+	if !c.pusher {
+		return
 	}
 	select {
 	case c.wake <- struct{}{}:
 	default:
 	}
-	return true
 }
 
 func (c *conn) overLimit(lim command.OutputLimit) bool {
@@ -186,21 +191,14 @@ func (c *conn) Flush(w *resp.Writer) error { return c.flush(w) }
 func (c *conn) setIdle(idle bool) {
 	c.mu.Lock()
 	c.idle = idle
-	kick := idle && len(c.queue) > 0
-	start := kick && !c.pusher && !c.dead
-	if start {
-		c.pusher = true
+	if idle && len(c.queue) > 0 && !c.dead {
+		if !c.pusher {
+			c.pusher = true
+			go c.push()
+		}
+		c.kick()
 	}
 	c.mu.Unlock()
-	if start {
-		go c.push()
-	}
-	if kick {
-		select {
-		case c.wake <- struct{}{}:
-		default:
-		}
-	}
 }
 
 // kill closes the connection and stops the pusher.
@@ -218,11 +216,11 @@ func (c *conn) kill() {
 func (c *conn) end() {
 	c.kill()
 	c.mu.Lock()
-	running := c.pusher
-	c.mu.Unlock()
-	if running {
+	if c.pusher {
 		close(c.wake) // the pusher sees dead and returns
+		c.pusher = false
 	}
+	c.mu.Unlock()
 }
 
 // maxSide bounds the input a blocked client may send while it waits; a

@@ -31,6 +31,9 @@ const (
 	// SPUBLISH): Key is the channel, Msg the message, Name "publish" or
 	// "spublish". Not a keyspace notification.
 	ClassPublish
+	// ClassServed is the result of a blocked client's pop (op.Serve): Key is
+	// the waiting client's token, Value and Err the pop's reply.
+	ClassServed
 )
 
 // Event is one change-feed record.
@@ -44,6 +47,9 @@ type Event struct {
 	// operation or the store: valid only during the listener call.
 	Key []byte
 	Msg []byte // ClassPublish: the message (valid during the call only)
+	// Value and Err are a served pop's reply (ClassServed only).
+	Value any
+	Err   error
 	// Rev is the store revision of the operation that emitted the event
 	// (strictly increasing across operations; equal within one).
 	Rev uint64
@@ -66,13 +72,18 @@ func (s *Store) SetListener(l Listener) {
 }
 
 // emit sends one event to the listener, if any. Called only from apply.
+// It is small enough to inline, so a store without a listener pays one
+// atomic load per event.
 func (s *Store) emit(db int, class EventClass, name string, key []byte) int64 {
-	l := s.listener.Load()
-	if l == nil {
-		return 0
+	if l := s.listener.Load(); l != nil {
+		return s.emitTo(*l, db, class, name, key)
 	}
+	return 0
+}
+
+func (s *Store) emitTo(l Listener, db int, class EventClass, name string, key []byte) int64 {
 	s.ev = Event{DB: db, Class: class, Name: name, Key: key, Rev: s.rev}
-	return (*l)(&s.ev)
+	return l(&s.ev)
 }
 
 // emitMsg sends a published message to the listener.

@@ -245,6 +245,7 @@ func applyHSet(s *Store, o *op.Op) (any, error) {
 			}
 		}
 		s.put(d, nil, key, hashValue(h), 0)
+		s.emit(o.DB, ClassHash, "hset", key)
 		return added, nil
 	}
 	s.preserve(d, e)
@@ -254,6 +255,7 @@ func applyHSet(s *Store, o *op.Op) (any, error) {
 		}
 	}
 	e.rev = s.rev
+	s.emit(o.DB, ClassHash, "hset", key)
 	return added, nil
 }
 
@@ -272,6 +274,7 @@ func applyHSetNX(s *Store, o *op.Op) (any, error) {
 		}
 	}
 	s.hashSetOne(d, e, h, o.Args[0], o.Args[1], o.Args[2])
+	s.emit(o.DB, ClassHash, "hset", o.Args[0])
 	return int64(1), nil
 }
 
@@ -302,8 +305,10 @@ func applyHDel(s *Store, o *op.Op) (any, error) {
 		}
 	}
 	e.rev = s.rev
+	s.emit(o.DB, ClassHash, "hdel", o.Args[0])
 	if h.len() == 0 {
 		s.deleteEntry(d, o.Args[0])
+		s.emit(o.DB, ClassGeneric, "del", o.Args[0])
 	}
 	return n, nil
 }
@@ -334,6 +339,7 @@ func applyHIncrBy(s *Store, o *op.Op) (any, error) {
 	}
 	cur += delta
 	s.hashSetOne(d, e, h, o.Args[0], o.Args[1], strconv.AppendInt(nil, cur, 10))
+	s.emit(o.DB, ClassHash, "hincrby", o.Args[0])
 	return cur, nil
 }
 
@@ -367,6 +373,7 @@ func applyHIncrByFloat(s *Store, o *op.Op) (any, error) {
 	}
 	nv := FormatLongDouble(cur)
 	s.hashSetOne(d, e, h, o.Args[0], o.Args[1], nv)
+	s.emit(o.DB, ClassHash, "hincrbyfloat", o.Args[0])
 	return nv, nil
 }
 

@@ -24,6 +24,7 @@ func applyDel(s *Store, o *op.Op) (any, error) {
 	for _, k := range o.Args {
 		if s.lookupWrite(d, k, o.Time) != nil {
 			s.deleteEntry(d, k)
+			s.emit(o.DB, ClassGeneric, "del", k)
 			n++
 		}
 	}
@@ -36,6 +37,7 @@ func applyExpired(s *Store, o *op.Op) (any, error) {
 	for _, k := range o.Args {
 		if e := d.dict.find(k); e != nil && e.expireAt != 0 && e.expireAt <= o.Time {
 			s.deleteEntry(d, k)
+			s.emit(o.DB, ClassExpired, "expired", k)
 			n++
 		}
 	}
@@ -68,11 +70,13 @@ func applyExpire(s *Store, o *op.Op) (any, error) {
 	}
 	if at <= o.Time {
 		s.deleteEntry(d, o.Args[0])
+		s.emit(o.DB, ClassGeneric, "del", o.Args[0])
 		return int64(1), nil
 	}
 	s.preserve(d, e)
 	s.setExpire(d, e, at)
 	e.rev = s.rev
+	s.emit(o.DB, ClassGeneric, "expire", o.Args[0])
 	return int64(1), nil
 }
 
@@ -88,6 +92,7 @@ func applyPersist(s *Store, o *op.Op) (any, error) {
 	s.preserve(d, e)
 	s.setExpire(d, e, 0)
 	e.rev = s.rev
+	s.emit(o.DB, ClassGeneric, "persist", o.Args[0])
 	return int64(1), nil
 }
 
@@ -108,11 +113,17 @@ func applyRename(s *Store, o *op.Op) (any, error) {
 		}
 		return int64(1), nil
 	}
-	if nx && s.lookupWrite(d, dst, o.Time) != nil {
-		return int64(0), nil
+	if s.lookupWrite(d, dst, o.Time) != nil {
+		if nx {
+			return int64(0), nil
+		}
+		// Redis deletes the old destination and adds a new key: "new".
+		s.deleteEntry(d, dst)
 	}
 	s.deleteEntry(d, src)
-	s.setEntry(d, dst, e.value, e.expireAt)
+	s.put(d, nil, dst, e.value, e.expireAt)
+	s.emit(o.DB, ClassGeneric, "rename_from", src)
+	s.emit(o.DB, ClassGeneric, "rename_to", dst)
 	return int64(1), nil
 }
 
@@ -130,10 +141,15 @@ func applyCopy(s *Store, o *op.Op) (any, error) {
 	if e == nil {
 		return int64(0), nil
 	}
-	if s.lookupWrite(dd, dst, o.Time) != nil && string(o.Args[3]) != "1" {
-		return int64(0), nil
+	if s.lookupWrite(dd, dst, o.Time) != nil {
+		if string(o.Args[3]) != "1" {
+			return int64(0), nil
+		}
+		// REPLACE: Redis deletes the old destination and adds a new key.
+		s.deleteEntry(dd, dst)
 	}
-	s.setEntry(dd, dst, cloneValue(e.value), e.expireAt)
+	s.put(dd, nil, dst, cloneValue(e.value), e.expireAt)
+	s.emit(int(dstDB), ClassGeneric, "copy_to", dst)
 	return int64(1), nil
 }
 
@@ -162,11 +178,14 @@ func applyMove(s *Store, o *op.Op) (any, error) {
 	}
 	s.deleteEntry(d, key)
 	s.put(dd, nil, key, e.value, e.expireAt)
+	s.emit(o.DB, ClassGeneric, "move_from", key)
+	s.emit(int(dstDB), ClassGeneric, "move_to", key)
 	return int64(1), nil
 }
 
 func applyFlushDB(s *Store, o *op.Op) (any, error) {
 	s.dbs[o.DB] = s.newDB()
+	s.emit(o.DB, ClassDB, "flushdb", nil)
 	return nil, nil
 }
 
@@ -174,6 +193,7 @@ func applyFlushAll(s *Store, o *op.Op) (any, error) {
 	for i := range s.dbs {
 		s.dbs[i] = s.newDB()
 	}
+	s.emit(-1, ClassDB, "flushall", nil)
 	return nil, nil
 }
 
@@ -186,7 +206,12 @@ func applySwapDB(s *Store, o *op.Op) (any, error) {
 	if err1 != nil || err2 != nil || a < 0 || b < 0 || int(a) >= len(s.dbs) || int(b) >= len(s.dbs) {
 		return nil, ErrMalformedOp
 	}
+	if a == b {
+		return nil, nil
+	}
 	s.dbs[a], s.dbs[b] = s.dbs[b], s.dbs[a]
+	s.emit(int(a), ClassDB, "swapdb", nil)
+	s.emit(int(b), ClassDB, "swapdb", nil)
 	return nil, nil
 }
 

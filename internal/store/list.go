@@ -220,13 +220,31 @@ func (s *Store) listFor(d *db, key []byte, now int64) (*entry, *list, error) {
 	return objFor[*list](s, d, key, now, TypeList)
 }
 
-// touched stamps an in-place change (after preserve) and removes the key
-// when the list became empty.
-func (s *Store) touched(d *db, e *entry, l *list, key []byte) {
+// touched stamps an in-place change (after preserve), emits event, and
+// removes the key when the list became empty (emitting "del" after it, as
+// Redis does).
+func (s *Store) touched(dbi int, d *db, e *entry, l *list, key []byte, event string) {
 	e.rev = s.rev
+	s.emit(dbi, ClassList, event, key)
 	if l.n == 0 {
 		s.deleteEntry(d, key)
+		s.emit(dbi, ClassGeneric, "del", key)
 	}
+}
+
+// pushEvent and popEvent name a push or pop at one end.
+func pushEvent(right bool) string {
+	if right {
+		return "rpush"
+	}
+	return "lpush"
+}
+
+func popEvent(right bool) string {
+	if right {
+		return "rpop"
+	}
+	return "lpop"
 }
 
 // endArg parses an end: "0" left, "1" right.
@@ -267,6 +285,7 @@ func applyListPush(s *Store, o *op.Op) (any, error) {
 			l.push(right, v)
 		}
 		s.put(d, nil, key, listValue(l), 0)
+		s.emit(o.DB, ClassList, pushEvent(right), key)
 		return int64(l.n), nil
 	}
 	s.preserve(d, e)
@@ -274,6 +293,7 @@ func applyListPush(s *Store, o *op.Op) (any, error) {
 		l.push(right, v)
 	}
 	e.rev = s.rev
+	s.emit(o.DB, ClassList, pushEvent(right), key)
 	return int64(l.n), nil
 }
 
@@ -301,14 +321,14 @@ func applyListPop(s *Store, o *op.Op) (any, error) {
 	s.preserve(d, e)
 	if count == -1 {
 		v := l.pop(right)
-		s.touched(d, e, l, key)
+		s.touched(o.DB, d, e, l, key, popEvent(right))
 		return v, nil
 	}
 	out := make([][]byte, 0, min(int64(l.n), count))
 	for int64(len(out)) < count && l.n > 0 {
 		out = append(out, l.pop(right))
 	}
-	s.touched(d, e, l, key)
+	s.touched(o.DB, d, e, l, key, popEvent(right))
 	return out, nil
 }
 
@@ -348,6 +368,7 @@ func applyListSet(s *Store, o *op.Op) (any, error) {
 	s.preserve(d, e)
 	l.set(i, o.Args[2])
 	e.rev = s.rev
+	s.emit(o.DB, ClassList, "lset", o.Args[0])
 	return nil, nil
 }
 
@@ -392,6 +413,7 @@ func applyListInsert(s *Store, o *op.Op) (any, error) {
 		l.replace(elems)
 	}
 	e.rev = s.rev
+	s.emit(o.DB, ClassList, "linsert", o.Args[0])
 	return int64(l.n), nil
 }
 
@@ -438,7 +460,7 @@ func applyListRem(s *Store, o *op.Op) (any, error) {
 		}
 	}
 	l.replace(keep)
-	s.touched(d, e, l, key)
+	s.touched(o.DB, d, e, l, key, "lrem")
 	return removed, nil
 }
 
@@ -488,7 +510,7 @@ func applyListTrim(s *Store, o *op.Op) (any, error) {
 			l.PopFront()
 		}
 	}
-	s.touched(d, e, l, key)
+	s.touched(o.DB, d, e, l, key, "ltrim")
 	return nil, nil
 }
 
@@ -511,23 +533,28 @@ func applyListMove(s *Store, o *op.Op) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Redis's order: the push on dst ("new" first when created), then the
+	// pop on src, then "del" when src became empty.
 	s.preserve(d, se)
 	v := sl.pop(fromRight)
 	if de == se {
 		sl.push(toRight, v)
 		se.rev = s.rev
+		s.emit(o.DB, ClassList, pushEvent(toRight), dst)
+		s.emit(o.DB, ClassList, popEvent(fromRight), src)
 		return v, nil
 	}
-	s.touched(d, se, sl, src)
 	if de == nil {
 		l := &list{}
 		l.push(toRight, v)
 		s.put(d, nil, dst, listValue(l), 0)
-		return v, nil
+	} else {
+		s.preserve(d, de)
+		dl.push(toRight, v)
+		de.rev = s.rev
 	}
-	s.preserve(d, de)
-	dl.push(toRight, v)
-	de.rev = s.rev
+	s.emit(o.DB, ClassList, pushEvent(toRight), dst)
+	s.touched(o.DB, d, se, sl, src, popEvent(fromRight))
 	return v, nil
 }
 
@@ -558,7 +585,7 @@ func applyListMPop(s *Store, o *op.Op) (any, error) {
 		for int64(len(out)-1) < count && l.n > 0 {
 			out = append(out, l.pop(right))
 		}
-		s.touched(d, e, l, key)
+		s.touched(o.DB, d, e, l, key, popEvent(right))
 		return out, nil
 	}
 	return nil, nil

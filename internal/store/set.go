@@ -292,6 +292,7 @@ func applySAdd(s *Store, o *op.Op) (any, error) {
 			}
 		}
 		s.put(d, nil, key, setValue(t), 0)
+		s.emit(o.DB, ClassSet, "sadd", key)
 		return added, nil
 	}
 	any := false
@@ -311,11 +312,13 @@ func applySAdd(s *Store, o *op.Op) (any, error) {
 		}
 	}
 	e.rev = s.rev
+	s.emit(o.DB, ClassSet, "sadd", key)
 	return added, nil
 }
 
-// setRemove removes members from key's set and returns those removed.
-func (s *Store) setRemove(o *op.Op) ([][]byte, error) {
+// setRemove removes members from key's set and returns those removed,
+// emitting event ("srem", "spop") and "del" when the set became empty.
+func (s *Store) setRemove(o *op.Op, event string) ([][]byte, error) {
 	if len(o.Args) < 2 {
 		return nil, ErrMalformedOp
 	}
@@ -342,14 +345,16 @@ func (s *Store) setRemove(o *op.Op) ([][]byte, error) {
 		}
 	}
 	e.rev = s.rev
+	s.emit(o.DB, ClassSet, event, o.Args[0])
 	if t.len() == 0 {
 		s.deleteEntry(d, o.Args[0])
+		s.emit(o.DB, ClassGeneric, "del", o.Args[0])
 	}
 	return removed, nil
 }
 
 func applySRem(s *Store, o *op.Op) (any, error) {
-	removed, err := s.setRemove(o)
+	removed, err := s.setRemove(o, "srem")
 	if err != nil {
 		return nil, err
 	}
@@ -357,7 +362,7 @@ func applySRem(s *Store, o *op.Op) (any, error) {
 }
 
 func applySPop(s *Store, o *op.Op) (any, error) {
-	removed, err := s.setRemove(o)
+	removed, err := s.setRemove(o, "spop")
 	if err != nil {
 		return nil, err
 	}
@@ -396,18 +401,25 @@ func applySMove(s *Store, o *op.Op) (any, error) {
 	s.preserve(d, se)
 	st.del(m)
 	se.rev = s.rev
+	s.emit(o.DB, ClassSet, "srem", src)
 	if st.len() == 0 {
 		s.deleteEntry(d, src)
+		s.emit(o.DB, ClassGeneric, "del", src)
 	}
 	if de == nil {
 		dt = newSetFor(m, 1)
 		dt.add(m)
 		s.put(d, nil, dst, setValue(dt), 0)
+		s.emit(o.DB, ClassSet, "sadd", dst)
 		return int64(1), nil
+	}
+	if dt.has(m) {
+		return int64(1), nil // dst is unchanged: not stamped, no "sadd" (as Redis)
 	}
 	s.preserve(d, de)
 	dt.add(m)
 	de.rev = s.rev
+	s.emit(o.DB, ClassSet, "sadd", dst)
 	return int64(1), nil
 }
 
@@ -417,6 +429,9 @@ const (
 	SetUnion
 	SetDiff
 )
+
+// storeEvents names the keyspace event of each kind's *STORE command.
+var storeEvents = [...]string{SetInter: "sinterstore", SetUnion: "sunionstore", SetDiff: "sdiffstore"}
 
 // setsOf looks up keys as Redis's set algebra does: every key is checked
 // for its type; a missing key is a nil set. empty reports an intersection
@@ -517,7 +532,10 @@ func applySStore(s *Store, o *op.Op) (any, error) {
 		res = setAlgebra(sets, kind, 0)
 	}
 	if len(res) == 0 {
-		s.deleteEntry(d, dst)
+		// Like Redis's dbDelete here: an expired but present dst counts.
+		if s.deleteEntry(d, dst) != nil {
+			s.emit(o.DB, ClassGeneric, "del", dst)
+		}
 		return int64(0), nil
 	}
 	t := newIntsetSet()
@@ -525,6 +543,7 @@ func applySStore(s *Store, o *op.Op) (any, error) {
 		t.add([]byte(m))
 	}
 	s.put(d, s.lookupWrite(d, dst, o.Time), dst, setValue(t), 0)
+	s.emit(o.DB, ClassSet, storeEvents[kind], dst)
 	return int64(t.len()), nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -21,9 +22,10 @@ const (
 	TypeList
 	TypeHash
 	TypeSet
+	TypeZSet
 )
 
-var typeNames = [...]string{TypeNone: "none", TypeString: "string", TypeList: "list", TypeHash: "hash", TypeSet: "set"}
+var typeNames = [...]string{TypeNone: "none", TypeString: "string", TypeList: "list", TypeHash: "hash", TypeSet: "set", TypeZSet: "zset"}
 
 func (t Type) String() string {
 	if int(t) < len(typeNames) {
@@ -131,6 +133,8 @@ type Store struct {
 
 	listener atomic.Pointer[Listener] // the change feed (feed.go); nil = nobody listens
 	ev       Event                    // reused for every emitted event
+
+	txnHooks txnHooks // read hooks of transactions proposed on this node (txn.go)
 }
 
 // New returns an empty store.
@@ -189,6 +193,11 @@ func (s *Store) applyLocked(o *op.Op) (any, error) {
 		fn = applyTable[o.Code]
 	}
 	if fn == nil {
+		if o.Code == op.Txn { // not in applyTable: it applies other codes (txn.go)
+			s.rev++
+			s.now = o.Time
+			return applyTxn(s, o)
+		}
 		return nil, fmt.Errorf("%w: code %v", ErrMalformedOp, o.Code)
 	}
 	s.rev++
@@ -200,7 +209,7 @@ type applyFunc func(*Store, *op.Op) (any, error)
 
 // applyTable maps each op code to its apply function. It is built once from
 // the per-family tables (strings.go, keys.go) and never changed.
-var applyTable = buildApplyTable(stringApply, keyApply, listApply, hashApply, setApply, otherApply)
+var applyTable = buildApplyTable(stringApply, keyApply, listApply, hashApply, setApply, zsetApply, otherApply)
 
 func buildApplyTable(families ...map[op.Code]applyFunc) []applyFunc {
 	t := make([]applyFunc, 256)
@@ -216,16 +225,31 @@ func buildApplyTable(families ...map[op.Code]applyFunc) []applyFunc {
 }
 
 // lookupWrite returns the live entry for key at time now, deleting it first
-// if its deadline has passed. Called only from apply.
+// if its deadline has passed (and emitting "expired", as Redis's lazy
+// expiry does). Called only from apply.
 func (s *Store) lookupWrite(d *db, key []byte, now int64) *entry {
 	e := d.dict.find(key)
 	if e != nil && e.expireAt != 0 && e.expireAt <= now {
 		s.deleteEntry(d, key)
+		s.emitIn(d, ClassExpired, "expired", key)
 		return nil
 	}
 	return e
 }
 
+// emitIn is emit for a database known by pointer (the write helpers are
+// handed a *db, not its index): the index is looked up only when someone
+// listens.
+func (s *Store) emitIn(d *db, class EventClass, name string, key []byte) {
+	if s.listener.Load() == nil {
+		return
+	}
+	s.emit(slices.Index(s.dbs, d), class, name, key)
+}
+
+// deleteEntry removes key (whatever its deadline) and returns its entry, or
+// nil when absent. It emits nothing: the caller emits the event that names
+// why the key went ("del", "expired", "rename_from" ...).
 func (s *Store) deleteEntry(d *db, key []byte) *entry {
 	e := d.dict.remove(key)
 	if e != nil {
@@ -244,9 +268,11 @@ func (s *Store) setEntry(d *db, key []byte, v value, expireAt int64) *entry {
 }
 
 // put is setEntry when the caller already looked the key up: e is the live
-// entry for key, or nil when key is absent (lookupWrite's answer).
+// entry for key, or nil when key is absent (lookupWrite's answer). Creating
+// a key emits "new" (before the caller's own event, as Redis's dbAdd does).
 func (s *Store) put(d *db, e *entry, key []byte, v value, expireAt int64) *entry {
-	if e == nil {
+	created := e == nil
+	if created {
 		e = newEntry(key)
 		d.dict.insert(e)
 	} else {
@@ -256,6 +282,9 @@ func (s *Store) put(d *db, e *entry, key []byte, v value, expireAt int64) *entry
 	e.value = v
 	s.setExpire(d, e, expireAt)
 	e.rev = s.rev
+	if created {
+		s.emitIn(d, ClassNew, "new", key)
+	}
 	return e
 }
 

@@ -73,10 +73,15 @@ func applySet(s *Store, o *op.Op) (any, error) {
 		}
 		return res, nil
 	}
+	expire := at != 0 && flags&op.SetKeepTTL == 0 // EX/PX/EXAT/PXAT given
 	if flags&op.SetKeepTTL != 0 && e != nil {
 		at = e.expireAt
 	}
 	s.put(d, e, key, strValue(o.Args[1]), at)
+	s.emit(o.DB, ClassString, "set", key)
+	if expire {
+		s.emit(o.DB, ClassGeneric, "expire", key)
+	}
 	if flags&op.SetGet == 0 {
 		return int64(1), nil
 	}
@@ -90,7 +95,9 @@ func applyMSet(s *Store, o *op.Op) (any, error) {
 	}
 	d := s.dbs[o.DB]
 	for i := 0; i < len(o.Args); i += 2 {
-		s.setEntry(d, o.Args[i], strValue(o.Args[i+1]), 0)
+		k := o.Args[i]
+		s.put(d, s.lookupWrite(d, k, o.Time), k, strValue(o.Args[i+1]), 0)
+		s.emit(o.DB, ClassString, "set", k)
 	}
 	return nil, nil
 }
@@ -107,6 +114,7 @@ func applyMSetNX(s *Store, o *op.Op) (any, error) {
 	}
 	for i := 0; i < len(o.Args); i += 2 {
 		s.setEntry(d, o.Args[i], strValue(o.Args[i+1]), 0)
+		s.emit(o.DB, ClassString, "set", o.Args[i])
 	}
 	return int64(1), nil
 }
@@ -133,6 +141,7 @@ func applyGetDel(s *Store, o *op.Op) (any, error) {
 		return nil, err
 	}
 	s.deleteEntry(d, o.Args[0])
+	s.emit(o.DB, ClassGeneric, "del", o.Args[0])
 	return v, nil
 }
 
@@ -149,16 +158,23 @@ func applyGetEx(s *Store, o *op.Op) (any, error) {
 	if e == nil || err != nil {
 		return nil, err
 	}
-	s.preserve(d, e)
+	// Only a change stamps the key (and emits): PERSIST on a key without a
+	// deadline leaves it untouched, as in Redis (WATCH is not triggered).
 	switch {
-	case at == -1:
+	case at == -1 && e.expireAt != 0:
+		s.preserve(d, e)
 		s.setExpire(d, e, 0)
+		e.rev = s.rev
+		s.emit(o.DB, ClassGeneric, "persist", o.Args[0])
 	case at > 0 && at <= o.Time:
 		s.deleteEntry(d, o.Args[0])
+		s.emit(o.DB, ClassGeneric, "del", o.Args[0])
 	case at > 0:
+		s.preserve(d, e)
 		s.setExpire(d, e, at)
+		e.rev = s.rev
+		s.emit(o.DB, ClassGeneric, "expire", o.Args[0])
 	}
-	e.rev = s.rev
 	return v, nil
 }
 
@@ -173,6 +189,7 @@ func applyAppend(s *Store, o *op.Op) (any, error) {
 	}
 	if e == nil {
 		s.put(d, nil, o.Args[0], strValue(o.Args[1]), 0)
+		s.emit(o.DB, ClassString, "append", o.Args[0])
 		return int64(len(o.Args[1])), nil
 	}
 	if len(v)+len(o.Args[1]) > MaxStringLen {
@@ -183,6 +200,7 @@ func applyAppend(s *Store, o *op.Op) (any, error) {
 	s.preserve(d, e)
 	e.str = append(v, o.Args[1]...)
 	e.rev = s.rev
+	s.emit(o.DB, ClassString, "append", o.Args[0])
 	return int64(len(v) + len(o.Args[1])), nil
 }
 
@@ -217,6 +235,7 @@ func applySetRange(s *Store, o *op.Op) (any, error) {
 		e.str = nv
 		e.rev = s.rev
 	}
+	s.emit(o.DB, ClassString, "setrange", o.Args[0])
 	return int64(n), nil
 }
 
@@ -251,6 +270,7 @@ func applyIncrBy(s *Store, o *op.Op) (any, error) {
 		e.str = nv
 		e.rev = s.rev
 	}
+	s.emit(o.DB, ClassString, "incrby", o.Args[0])
 	return cur, nil
 }
 
@@ -285,6 +305,7 @@ func applyIncrByFloat(s *Store, o *op.Op) (any, error) {
 		e.str = nv
 		e.rev = s.rev
 	}
+	s.emit(o.DB, ClassString, "incrbyfloat", o.Args[0])
 	return nv, nil
 }
 

@@ -38,6 +38,7 @@ var typeTable = [...]*typeOps{
 	TypeList:   listOps,
 	TypeHash:   hashOps,
 	TypeSet:    setOps,
+	TypeZSet:   zsetOps,
 }
 
 var stringOps = typeOps{

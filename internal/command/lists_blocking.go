@@ -1,0 +1,142 @@
+package command
+
+import (
+	"github.com/skiffdb/skiff/internal/op"
+	"github.com/skiffdb/skiff/internal/store"
+)
+
+// The blocking list commands, on the machinery of blocking.go.
+func listBlockingCommands() []*Command {
+	const g = "list"
+	return []*Command{
+		{Name: "blpop", Arity: -3, Flags: Write | NoScript | Blocking, Group: g, Since: "2.0.0", FirstKey: 1, LastKey: -2, Step: 1, Summary: "Removes and returns the first element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.", Handler: cmdBPop},
+		{Name: "brpop", Arity: -3, Flags: Write | NoScript | Blocking, Group: g, Since: "2.0.0", FirstKey: 1, LastKey: -2, Step: 1, Summary: "Removes and returns the last element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.", Handler: cmdBPop},
+		{Name: "blmove", Arity: 6, Flags: Write | DenyOOM | NoScript | Blocking, Group: g, Since: "6.2.0", FirstKey: 1, LastKey: 2, Step: 1, Summary: "Pops an element from a list, pushes it to another list and returns it. Blocks until an element is available otherwise. Deletes the list if the last element was moved.", Handler: cmdBLMove},
+		{Name: "brpoplpush", Arity: 4, Flags: Write | DenyOOM | NoScript | Blocking, Group: g, Since: "2.2.0", FirstKey: 1, LastKey: 2, Step: 1, Summary: "Pops an element from a list, pushes it to another list and returns it. Block until an element is available otherwise. Deletes the list if the last element was popped.", Handler: cmdBLMove},
+		{Name: "blmpop", Arity: -5, Flags: Write | Blocking, Group: g, Since: "7.0.0", Summary: "Pops the first element from one of multiple lists. Blocks until an element is available otherwise. Deletes the list if the last element was popped.", Handler: cmdBLMPop},
+	}
+}
+
+// firstNonEmptyList returns the first key holding a non-empty list, nil
+// when none does, or ErrWrongType for the first key of another type met
+// before one.
+func firstNonEmptyList(c *Ctx, keys [][]byte) ([]byte, error) {
+	st, db, now := c.Store(), c.DB(), c.Now()
+	for _, k := range keys {
+		n, err := st.ListLen(db, k, now)
+		if err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			return k, nil
+		}
+	}
+	return nil, nil
+}
+
+func nullArray(c *Ctx) { c.W.WriteNullArray() }
+
+// cmdBPop is BLPOP and BRPOP key [key ...] timeout.
+func cmdBPop(c *Ctx) {
+	timeout, err := parseTimeout(c.Args[len(c.Args)-1])
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	end := endLeft
+	if c.Cmd.Name == "brpop" {
+		end = endRight
+	}
+	keys := c.Args[1 : len(c.Args)-1]
+	c.blockOn(blockSpec{
+		keys:    keys,
+		timeout: timeout,
+		first:   func(c *Ctx) ([]byte, error) { return firstNonEmptyList(c, keys) },
+		inner: func(key []byte) (op.Code, [][]byte) {
+			return op.ListMPop, [][]byte{end, []byte("1"), key}
+		},
+		reply:    replyKeyElement,
+		timedOut: nullArray,
+	})
+}
+
+// replyKeyElement writes [key, element] from ListMPop's [key, element].
+func replyKeyElement(c *Ctx, v any) {
+	r, ok := v.([][]byte)
+	if !ok || len(r) < 2 {
+		c.W.WriteNullArray()
+		return
+	}
+	c.W.WriteArrayLen(2)
+	c.W.WriteBulk(r[0])
+	c.W.WriteBulk(r[1])
+}
+
+// cmdBLMove is BLMOVE src dst LEFT|RIGHT LEFT|RIGHT timeout and
+// BRPOPLPUSH src dst timeout.
+func cmdBLMove(c *Ctx) {
+	from, to := endRight, endLeft
+	if c.Cmd.Name == "blmove" {
+		var ok1, ok2 bool
+		from, ok1 = parseEnd(c, 3)
+		to, ok2 = parseEnd(c, 4)
+		if !ok1 || !ok2 {
+			c.SyntaxError()
+			return
+		}
+	}
+	timeout, err := parseTimeout(c.Args[len(c.Args)-1])
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	src, dst := c.Args[1], c.Args[2]
+	c.blockOn(blockSpec{
+		keys:    [][]byte{src},
+		timeout: timeout,
+		first: func(c *Ctx) ([]byte, error) {
+			k, err := firstNonEmptyList(c, [][]byte{src})
+			if k != nil && err == nil {
+				// As LMOVE: the destination must hold a list (or nothing).
+				if t := c.Store().Type(c.DB(), dst, c.Now()); t != store.TypeNone && t != store.TypeList {
+					return nil, store.ErrWrongType
+				}
+			}
+			return k, err
+		},
+		inner: func(key []byte) (op.Code, [][]byte) {
+			return op.ListMove, [][]byte{key, dst, from, to}
+		},
+		reply: ReplyBulkOrNull,
+		timedOut: func(c *Ctx) {
+			if c.InExec() {
+				c.W.WriteNull()
+				return
+			}
+			c.W.WriteNullArray()
+		},
+	})
+}
+
+// cmdBLMPop is BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count].
+func cmdBLMPop(c *Ctx) {
+	end, count, keys, ok := parseMPop(c, 2)
+	if !ok {
+		return
+	}
+	timeout, err := parseTimeout(c.Args[1])
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	c.blockOn(blockSpec{
+		keys:    keys,
+		timeout: timeout,
+		first:   func(c *Ctx) ([]byte, error) { return firstNonEmptyList(c, keys) },
+		inner: func(key []byte) (op.Code, [][]byte) {
+			return op.ListMPop, [][]byte{end, op.Itoa(count), key}
+		},
+		reply:    replyLMPop,
+		timedOut: nullArray,
+	})
+}

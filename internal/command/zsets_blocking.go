@@ -1,0 +1,92 @@
+package command
+
+import (
+	"github.com/skiffdb/skiff/internal/op"
+	"github.com/skiffdb/skiff/internal/store"
+)
+
+// The blocking sorted-set commands, on the machinery of blocking.go.
+func zsetBlockingCommands() []*Command {
+	const g = "sorted-set"
+	return []*Command{
+		{Name: "bzpopmin", Arity: -3, Flags: Write | NoScript | Blocking | Fast, Group: g, Since: "5.0.0", FirstKey: 1, LastKey: -2, Step: 1, Summary: "Removes and returns the member with the lowest score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.", Handler: cmdBZPop},
+		{Name: "bzpopmax", Arity: -3, Flags: Write | NoScript | Blocking | Fast, Group: g, Since: "5.0.0", FirstKey: 1, LastKey: -2, Step: 1, Summary: "Removes and returns the member with the highest score from one or more sorted sets. Blocks until a member available otherwise.  Deletes the sorted set if the last element was popped.", Handler: cmdBZPop},
+		{Name: "bzmpop", Arity: -5, Flags: Write | Blocking, Group: g, Since: "7.0.0", Summary: "Removes and returns a member by score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.", Handler: cmdBZMPop},
+	}
+}
+
+// firstNonEmptyZSet returns the first key holding a non-empty sorted set,
+// nil when none does, or ErrWrongType for a key of another type met first.
+func firstNonEmptyZSet(c *Ctx, keys [][]byte) ([]byte, error) {
+	st, db, now := c.Store(), c.DB(), c.Now()
+	for _, k := range keys {
+		n, err := st.ZCard(db, k, now)
+		if err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			return k, nil
+		}
+	}
+	return nil, nil
+}
+
+// cmdBZPop is BZPOPMIN and BZPOPMAX key [key ...] timeout.
+func cmdBZPop(c *Ctx) {
+	timeout, err := parseTimeout(c.Args[len(c.Args)-1])
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	where := zpopMin
+	if c.Cmd.Name == "bzpopmax" {
+		where = zpopMax
+	}
+	keys := c.Args[1 : len(c.Args)-1]
+	c.blockOn(blockSpec{
+		keys:    keys,
+		timeout: timeout,
+		first:   func(c *Ctx) ([]byte, error) { return firstNonEmptyZSet(c, keys) },
+		inner: func(key []byte) (op.Code, [][]byte) {
+			return op.ZMPop, [][]byte{where, []byte("1"), key}
+		},
+		reply:    replyBZPop,
+		timedOut: nullArray,
+	})
+}
+
+// replyBZPop writes [key, member, score].
+func replyBZPop(c *Ctx, v any) {
+	p, ok := v.(store.ZPopped)
+	if !ok || len(p.Entries) == 0 {
+		c.W.WriteNullArray()
+		return
+	}
+	c.W.WriteArrayLen(3)
+	c.W.WriteBulk(p.Key)
+	c.W.WriteBulkString(p.Entries[0].Member)
+	c.W.WriteDouble(p.Entries[0].Score)
+}
+
+// cmdBZMPop is BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count].
+func cmdBZMPop(c *Ctx) {
+	where, count, keys, ok := parseZMPop(c, 2)
+	if !ok {
+		return
+	}
+	timeout, err := parseTimeout(c.Args[1])
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	c.blockOn(blockSpec{
+		keys:    keys,
+		timeout: timeout,
+		first:   func(c *Ctx) ([]byte, error) { return firstNonEmptyZSet(c, keys) },
+		inner: func(key []byte) (op.Code, [][]byte) {
+			return op.ZMPop, [][]byte{where, op.Itoa(count), key}
+		},
+		reply:    replyZMPop,
+		timedOut: nullArray,
+	})
+}
