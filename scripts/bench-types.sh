@@ -5,7 +5,7 @@
 # A/B and the order flips every repeat; prints the median ours/redis throughput ratio per cell.
 #
 # Environment: REPEAT=3, REDIS_ARGS (extra args for the reference redis, e.g. '--appendonly yes --appendfsync
-#   always'), N=200000, C=50, QUEUE_N=100000, MATRIX (cells test:pipeline). Uses ../shared/bench/resp-lib.sh.
+#   always.), N=200000, C=50, QUEUE_N=100000, TYPES_MATRIX (cells test:pipeline). Uses ../shared/bench/resp-lib.sh.
 # Loopback only; every call is bounded by count and by RUN_TIMEOUT.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -33,7 +33,7 @@ ours_ep=$1; ours_label=${2:-ours}
 ours_host=${ours_ep%:*}; ours_port=${ours_ep##*:}
 REPEAT=${REPEAT:-3}
 QUEUE_N=${QUEUE_N:-100000}
-MATRIX=${MATRIX:-"lpush:1 lrange_100:1 rpop:1 sadd:1 hset:1 zadd:1 lpush:16 lrange_100:16 rpop:16 sadd:16 hset:16 zadd:16 queue:1"}
+MATRIX=${TYPES_MATRIX:-"lpush:1 lrange_100:1 rpop:1 sadd:1 hset:1 zadd:1 lpush:16 lrange_100:16 rpop:16 sadd:16 hset:16 zadd:16 queue:1"}
 read -r -a redis_extra <<<"${REDIS_ARGS:-}"
 
 dir=$(mktemp -d -t bench-types.XXXXXX)

@@ -133,6 +133,12 @@ type Snapshot struct {
 	LastCmd         string
 	NoEvict         bool // CLIENT NO-EVICT on
 	NoTouch         bool // CLIENT NO-TOUCH on
+	// Set by the server (clientcmd.go's snapshot): subscriptions, blocked,
+	// tracking and its redirect (-1 when not tracking).
+	Sub, PSub, SSub int
+	Blocked         bool
+	Tracking        bool
+	Redir           int64
 }
 
 // Snapshot returns the client's state for listing, readable from any goroutine.

@@ -163,6 +163,15 @@ func appendClientInfo(b []byte, s Snapshot) []byte {
 	b = strconv.AppendInt(b, s.IdleSec, 10)
 	b = append(b, " flags="...)
 	n := len(b)
+	if s.Blocked {
+		b = append(b, 'b')
+	}
+	if s.Sub+s.PSub+s.SSub > 0 {
+		b = append(b, 'P')
+	}
+	if s.Tracking {
+		b = append(b, 't')
+	}
 	if s.NoEvict {
 		b = append(b, 'e')
 	}
@@ -174,9 +183,17 @@ func appendClientInfo(b []byte, s Snapshot) []byte {
 	}
 	b = append(b, " db="...)
 	b = strconv.AppendInt(b, int64(s.DB), 10)
-	b = append(b, " sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd="...)
+	b = append(b, " sub="...)
+	b = strconv.AppendInt(b, int64(s.Sub), 10)
+	b = append(b, " psub="...)
+	b = strconv.AppendInt(b, int64(s.PSub), 10)
+	b = append(b, " ssub="...)
+	b = strconv.AppendInt(b, int64(s.SSub), 10)
+	b = append(b, " multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd="...)
 	b = append(b, s.LastCmd...)
-	b = append(b, " user=default redir=-1 resp="...)
+	b = append(b, " user=default redir="...)
+	b = strconv.AppendInt(b, s.Redir, 10)
+	b = append(b, " resp="...)
 	b = strconv.AppendInt(b, int64(s.Proto), 10)
 	b = append(b, " lib-name="...)
 	b = append(b, s.LibName...)
@@ -190,6 +207,18 @@ func appendClientInfo(b []byte, s Snapshot) []byte {
 // them (it records the command before running it).
 func snapshot(c *Ctx, cl *Client, now time.Time) Snapshot {
 	s := cl.Snapshot(now)
+	h := &c.Srv.pubsub
+	h.mu.RLock()
+	s.Sub, s.PSub, s.SSub = cl.subs.count(subChannel), cl.subs.count(subPattern), cl.subs.count(subShard)
+	h.mu.RUnlock()
+	s.Blocked = cl.blk.w.Load() != nil
+	t := &c.Srv.track
+	t.mu.Lock()
+	s.Tracking, s.Redir = cl.trk.on, -1
+	if cl.trk.on {
+		s.Redir = cl.trk.redir
+	}
+	t.mu.Unlock()
 	if cl == c.Client {
 		s.LastCmd = c.Cmd.Name
 		s.IdleSec = 0

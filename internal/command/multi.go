@@ -494,7 +494,12 @@ func (r *execRun) run() {
 	if r.relay != nil {
 		w.WriteRaw(r.relay)
 		for i := range r.steps {
-			r.count(&r.steps[i], r.steps[i].failed)
+			st := &r.steps[i]
+			r.count(st, st.failed)
+			if c.Client.trk.on && st.cmd.Flags&ReadOnly != 0 {
+				c.Args = st.args
+				r.srv.remember(c, st.cmd)
+			}
 		}
 		c.failed = false
 		return
@@ -780,6 +785,9 @@ func (r *execRun) reply(st *txStep, w *resp.Writer) {
 			st.fn(c, st.res.Value)
 		}
 		cl.DB = db
+	}
+	if c.Client.trk.on && st.cmd.Flags&ReadOnly != 0 {
+		r.srv.remember(c, st.cmd) // client-side caching tracks reads in EXEC too
 	}
 	r.count(st, c.failed)
 }

@@ -1,6 +1,7 @@
 package command
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -211,7 +212,10 @@ func (s *Server) remember(ctx *Ctx, cmd *Command) {
 	defer t.mu.Unlock()
 	tr := &cl.trk
 	caching := tr.caching
-	if cmd.Name != "client|caching" {
+	// As Redis's resetClient: CLIENT CACHING covers the next command, or the
+	// whole transaction when that is MULTI (rueidis sends CLIENT CACHING YES,
+	// MULTI, PTTL k, GET k, EXEC).
+	if cmd.Name != "client|caching" && cmd.Name != "multi" && !ctx.InExec() {
 		tr.caching = false
 	}
 	if cmd.Flags&ReadOnly == 0 || cmd.FirstKey <= 0 {
@@ -416,8 +420,9 @@ func cmdClientTrackingInfo(c *Ctx) {
 		c.W.WriteInt(tr.redir)
 	}
 	c.W.WriteBulkString("prefixes")
-	c.W.WriteArrayLen(len(tr.prefixes))
-	for _, p := range tr.prefixes {
+	prefixes := slices.Sorted(slices.Values(tr.prefixes)) // Redis lists them from a radix tree
+	c.W.WriteArrayLen(len(prefixes))
+	for _, p := range prefixes {
 		c.W.WriteBulkString(p)
 	}
 }

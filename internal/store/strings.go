@@ -320,11 +320,31 @@ func ParseLongDouble(b []byte) (*big.Float, error) {
 	if len(b) == 0 || len(b) > 5*1024 || isSpace(b[0]) || isSpace(b[len(b)-1]) {
 		return nil, ErrNotFloat
 	}
-	f, _, err := big.ParseFloat(string(b), 10, longDoublePrec, big.ToNearestEven)
-	if err != nil {
+	base := 10
+	if isHexFloat(b) {
+		base = 0 // strtold reads hexadecimal floats (0x10, 0x1p3) too
+	}
+	f, _, err := big.ParseFloat(string(b), base, longDoublePrec, big.ToNearestEven)
+	if err != nil || bytes.IndexByte(b, '_') >= 0 {
 		return nil, ErrNotFloat
 	}
+	// A long double holds magnitudes in [2^-16445, 2^16384): beyond them
+	// strtold underflows to zero or overflows to infinity, which Redis
+	// rejects.
+	if !f.IsInf() && f.Sign() != 0 {
+		if exp := f.MantExp(nil); exp < -16444 || exp > 16384 {
+			return nil, ErrNotFloat
+		}
+	}
 	return f, nil
+}
+
+// isHexFloat reports whether b starts like a hexadecimal float: [+-]0x.
+func isHexFloat(b []byte) bool {
+	if len(b) > 0 && (b[0] == '+' || b[0] == '-') {
+		b = b[1:]
+	}
+	return len(b) > 2 && b[0] == '0' && (b[1] == 'x' || b[1] == 'X')
 }
 
 func isSpace(c byte) bool {
