@@ -23,7 +23,7 @@ func hashCommands() []*Command {
 		k1(&Command{Name: "hkeys", Arity: 2, Flags: ReadOnly, Since: "2.0.0", Summary: "Returns all fields in a hash.", Handler: cmdHGetAll}),
 		k1(&Command{Name: "hvals", Arity: 2, Flags: ReadOnly, Since: "2.0.0", Summary: "Returns all values in a hash.", Handler: cmdHGetAll}),
 		k1(&Command{Name: "hdel", Arity: -3, Flags: Write | Fast, Since: "2.0.0", Summary: "Deletes one or more fields and their values from a hash. Deletes the hash if no fields remain.", Handler: cmdHDel}),
-		k1(&Command{Name: "hlen", Arity: 2, Flags: ReadOnly | Fast, Since: "2.0.0", Summary: "Returns the number of fields in a hash.", Handler: cmdHLen}),
+		k1(&Command{Name: "hlen", Arity: 2, Flags: ReadOnly | Fast, Since: "2.0.0", Summary: "Returns the number of fields in a hash.", Handler: sizeOf((*store.Store).HLen)}),
 		k1(&Command{Name: "hstrlen", Arity: 3, Flags: ReadOnly | Fast, Since: "3.2.0", Summary: "Returns the length of the value of a field.", Handler: cmdHGet}),
 		k1(&Command{Name: "hexists", Arity: 3, Flags: ReadOnly | Fast, Since: "2.0.0", Summary: "Determines whether a field exists in a hash.", Handler: cmdHGet}),
 		k1(&Command{Name: "hincrby", Arity: 4, Flags: Write | DenyOOM | Fast, Since: "2.0.0", Summary: "Increments the integer value of a field in a hash by a number. Uses 0 as initial value if the field doesn't exist.", Handler: cmdHIncrBy}),
@@ -123,15 +123,6 @@ func cmdHDel(c *Ctx) {
 	c.Propose(c.NewOp(op.HDel, c.Args[1:]...), ReplyInt)
 }
 
-func cmdHLen(c *Ctx) {
-	n, err := c.Store().HLen(c.DB(), c.Args[1], c.Now())
-	if err != nil {
-		c.Error(err)
-		return
-	}
-	c.W.WriteInt(n)
-}
-
 func cmdHIncrBy(c *Ctx) {
 	if _, err := ParseInt(c.Args[3]); err != nil {
 		c.Error(err)
@@ -169,31 +160,8 @@ func cmdHRandField(c *Ctx) {
 		}
 		return
 	}
-	count, err := ParseInt(c.Args[2])
-	if err != nil {
-		c.Error(err)
-		return
-	}
-	if count == math.MinInt64 {
-		c.ErrorString("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
-		return
-	}
-	withVals := false
-	if len(c.Args) > 4 || (len(c.Args) == 4 && !c.ArgIs(3, "withvalues")) {
-		c.SyntaxError()
-		return
-	} else if len(c.Args) == 4 {
-		withVals = true
-		if count < -math.MaxInt64/2 || count > math.MaxInt64/2 {
-			c.ErrorString("ERR value is out of range")
-			return
-		}
-	}
-	if count < -maxRandCount {
-		// A negative count repeats members: the reply would be |count| long
-		// whatever the hash's size. Redis streams it until memory runs out;
-		// skiff refuses beyond a bound instead.
-		c.ErrorString("ERR value is out of range")
+	count, withVals, ok := parseRandCount(c, "withvalues")
+	if !ok {
 		return
 	}
 	names, vals, _, err := c.Store().HRandField(c.DB(), c.Args[1], c.Now(), count, withVals, rand.Uint64)
@@ -219,16 +187,61 @@ func cmdHRandField(c *Ctx) {
 	}
 }
 
-func cmdHScan(c *Ctx) {
-	cursor, ok := parseScanCursor(c.Args[2])
+// parseRandCount parses the count and the with-option (WITHVALUES,
+// WITHSCORES) of HRANDFIELD and ZRANDMEMBER with a count, as Redis checks
+// them; on failure it has written the error.
+func parseRandCount(c *Ctx, with string) (count int64, withOpt, ok bool) {
+	count, err := ParseInt(c.Args[2])
+	if err != nil {
+		c.Error(err)
+		return 0, false, false
+	}
+	if count == math.MinInt64 {
+		c.ErrorString("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
+		return 0, false, false
+	}
+	if len(c.Args) > 4 || (len(c.Args) == 4 && !c.ArgIs(3, with)) {
+		c.SyntaxError()
+		return 0, false, false
+	} else if len(c.Args) == 4 {
+		withOpt = true
+		if count < -math.MaxInt64/2 || count > math.MaxInt64/2 {
+			c.ErrorString("ERR value is out of range")
+			return 0, false, false
+		}
+	}
+	if count < -maxRandCount {
+		// A negative count repeats members: the reply would be |count| long
+		// whatever the key's size. Redis streams it until memory runs out;
+		// skiff refuses beyond a bound instead.
+		c.ErrorString("ERR value is out of range")
+		return 0, false, false
+	}
+	return count, withOpt, true
+}
+
+// scanHead parses the cursor and options of HSCAN, SSCAN and ZSCAN (args 2
+// on); on a bad option it answers as Redis does, which depends on the key
+// (card gives its size or its type error). ok is false when it has written
+// the reply.
+func scanHead(c *Ctx, defCount int, card func(dbi int, key []byte, now int64) (int64, error)) (cursor uint64, match []byte, count int, ok bool) {
+	cursor, ok = parseScanCursor(c.Args[2])
 	if !ok {
 		c.ErrorString("ERR invalid cursor")
-		return
+		return 0, nil, 0, false
 	}
-	match, count, optErr := parseScanOptions(c, store.HashScanDefaultCount)
+	match, count, optErr := parseScanOptions(c, defCount)
 	if optErr != nil {
-		n, err := c.Store().HLen(c.DB(), c.Args[1], c.Now())
+		n, err := card(c.DB(), c.Args[1], c.Now())
 		scanOptionError(c, optErr, n, err)
+		return 0, nil, 0, false
+	}
+	return cursor, match, count, true
+}
+
+func cmdHScan(c *Ctx) {
+	cursor, match, count, ok := scanHead(c, store.HashScanDefaultCount, c.Store().HLen)
+	if !ok {
 		return
 	}
 	next, names, vals, err := c.Store().HScan(c.DB(), c.Args[1], c.Now(), cursor, match, count)

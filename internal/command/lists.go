@@ -18,7 +18,7 @@ func listCommands() []*Command {
 		k1(&Command{Name: "rpushx", Arity: -3, Flags: Write | DenyOOM | Fast, Since: "2.2.0", Summary: "Appends an element to a list only when the list exists.", Handler: cmdPush}),
 		k1(&Command{Name: "lpop", Arity: -2, Flags: Write | Fast, Since: "1.0.0", Summary: "Returns the first elements in a list after removing it. Deletes the list if the last element was popped.", Handler: cmdPop}),
 		k1(&Command{Name: "rpop", Arity: -2, Flags: Write | Fast, Since: "1.0.0", Summary: "Returns and removes the last elements of a list. Deletes the list if the last element was popped.", Handler: cmdPop}),
-		k1(&Command{Name: "llen", Arity: 2, Flags: ReadOnly | Fast, Since: "1.0.0", Summary: "Returns the length of a list.", Handler: cmdLLen}),
+		k1(&Command{Name: "llen", Arity: 2, Flags: ReadOnly | Fast, Since: "1.0.0", Summary: "Returns the length of a list.", Handler: sizeOf((*store.Store).ListLen)}),
 		k1(&Command{Name: "lrange", Arity: 4, Flags: ReadOnly, Since: "1.0.0", Summary: "Returns a range of elements from a list.", Handler: cmdLRange}),
 		k1(&Command{Name: "lindex", Arity: 3, Flags: ReadOnly, Since: "1.0.0", Summary: "Returns an element from a list by its index.", Handler: cmdLIndex}),
 		k1(&Command{Name: "lset", Arity: 4, Flags: Write | DenyOOM, Since: "1.0.0", Summary: "Sets the value of an element in a list by its index.", Handler: cmdLSet}),
@@ -30,6 +30,19 @@ func listCommands() []*Command {
 		k2(&Command{Name: "rpoplpush", Arity: 3, Flags: Write | DenyOOM, Since: "1.2.0", Summary: "Returns the last element of a list after removing and pushing it to another list. Deletes the list if the last element was popped.", Handler: cmdLMove}),
 		// Movable keys (numkeys): no fixed key positions.
 		{Name: "lmpop", Arity: -4, Flags: Write, Group: g, Since: "7.0.0", Summary: "Returns multiple elements from a list after removing them. Deletes the list if the last element was popped.", Handler: cmdLMPop},
+	}
+}
+
+// sizeOf returns the handler of LLEN, HLEN, SCARD and ZCARD: key's size
+// read with size, 0 when absent.
+func sizeOf(size func(st *store.Store, dbi int, key []byte, now int64) (int64, error)) Handler {
+	return func(c *Ctx) {
+		n, err := size(c.Store(), c.DB(), c.Args[1], c.Now())
+		if err != nil {
+			c.Error(err)
+			return
+		}
+		c.W.WriteInt(n)
 	}
 }
 
@@ -98,15 +111,6 @@ func writeBulks(c *Ctx, elems [][]byte) {
 	for _, e := range elems {
 		c.W.WriteBulk(e)
 	}
-}
-
-func cmdLLen(c *Ctx) {
-	n, err := c.Store().ListLen(c.DB(), c.Args[1], c.Now())
-	if err != nil {
-		c.Error(err)
-		return
-	}
-	c.W.WriteInt(n)
 }
 
 func cmdLRange(c *Ctx) {

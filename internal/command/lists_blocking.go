@@ -17,13 +17,13 @@ func listBlockingCommands() []*Command {
 	}
 }
 
-// firstNonEmptyList returns the first key holding a non-empty list, nil
-// when none does, or ErrWrongType for the first key of another type met
-// before one.
-func firstNonEmptyList(c *Ctx, keys [][]byte) ([]byte, error) {
-	st, db, now := c.Store(), c.DB(), c.Now()
+// firstNonEmpty returns the first key whose length (by size: LLEN, ZCARD)
+// is not zero, nil when none, or the error of the first key of another type
+// met before one (WRONGTYPE).
+func firstNonEmpty(c *Ctx, keys [][]byte, size func(dbi int, key []byte, now int64) (int64, error)) ([]byte, error) {
+	db, now := c.DB(), c.Now()
 	for _, k := range keys {
-		n, err := st.ListLen(db, k, now)
+		n, err := size(db, k, now)
 		if err != nil {
 			return nil, err
 		}
@@ -32,6 +32,10 @@ func firstNonEmptyList(c *Ctx, keys [][]byte) ([]byte, error) {
 		}
 	}
 	return nil, nil
+}
+
+func firstNonEmptyList(c *Ctx, keys [][]byte) ([]byte, error) {
+	return firstNonEmpty(c, keys, c.Store().ListLen)
 }
 
 func nullArray(c *Ctx) { c.W.WriteNullArray() }

@@ -21,7 +21,7 @@ func setCommands() []*Command {
 		k1(&Command{Name: "smembers", Arity: 2, Flags: ReadOnly, Since: "1.0.0", Summary: "Returns all members of a set.", Handler: cmdSMembers}),
 		k1(&Command{Name: "sismember", Arity: 3, Flags: ReadOnly | Fast, Since: "1.0.0", Summary: "Determines whether a member belongs to a set.", Handler: cmdSIsMember}),
 		k1(&Command{Name: "smismember", Arity: -3, Flags: ReadOnly | Fast, Since: "6.2.0", Summary: "Determines whether multiple members belong to a set.", Handler: cmdSIsMember}),
-		k1(&Command{Name: "scard", Arity: 2, Flags: ReadOnly | Fast, Since: "1.0.0", Summary: "Returns the number of members in a set.", Handler: cmdSCard}),
+		k1(&Command{Name: "scard", Arity: 2, Flags: ReadOnly | Fast, Since: "1.0.0", Summary: "Returns the number of members in a set.", Handler: sizeOf((*store.Store).SCard)}),
 		k1(&Command{Name: "spop", Arity: -2, Flags: Write | Fast, Since: "1.0.0", Summary: "Returns one or more random members from a set after removing them. Deletes the set if the last member was popped.", Handler: cmdSPop}),
 		k1(&Command{Name: "srandmember", Arity: -2, Flags: ReadOnly, Since: "1.0.0", Summary: "Get one or multiple random members from a set", Handler: cmdSRandMember}),
 		k2(&Command{Name: "smove", Arity: 4, Flags: Write | Fast, Since: "1.0.0", Summary: "Moves a member from one set to another.", Handler: cmdSMove}),
@@ -79,15 +79,6 @@ func cmdSIsMember(c *Ctx) {
 	for _, b := range in {
 		c.W.WriteInt(b2i(b))
 	}
-}
-
-func cmdSCard(c *Ctx) {
-	n, err := c.Store().SCard(c.DB(), c.Args[1], c.Now())
-	if err != nil {
-		c.Error(err)
-		return
-	}
-	c.W.WriteInt(n)
 }
 
 // flushPending sends this client's pending pipeline batch before a write
@@ -274,15 +265,8 @@ func cmdSInterCard(c *Ctx) {
 }
 
 func cmdSScan(c *Ctx) {
-	cursor, ok := parseScanCursor(c.Args[2])
+	cursor, match, count, ok := scanHead(c, store.SetScanDefaultCount, c.Store().SCard)
 	if !ok {
-		c.ErrorString("ERR invalid cursor")
-		return
-	}
-	match, count, optErr := parseScanOptions(c, store.SetScanDefaultCount)
-	if optErr != nil {
-		n, err := c.Store().SCard(c.DB(), c.Args[1], c.Now())
-		scanOptionError(c, optErr, n, err)
 		return
 	}
 	next, ms, err := c.Store().SScan(c.DB(), c.Args[1], c.Now(), cursor, match, count)

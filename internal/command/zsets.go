@@ -21,7 +21,7 @@ func zsetCommands() []*Command {
 		k1(&Command{Name: "zadd", Arity: -4, Flags: Write | DenyOOM | Fast, Since: "1.2.0", Summary: "Adds one or more members to a sorted set, or updates their scores. Creates the key if it doesn't exist.", Handler: cmdZAdd}),
 		k1(&Command{Name: "zincrby", Arity: 4, Flags: Write | DenyOOM | Fast, Since: "1.2.0", Summary: "Increments the score of a member in a sorted set.", Handler: cmdZIncrBy}),
 		k1(&Command{Name: "zrem", Arity: -3, Flags: Write | Fast, Since: "1.2.0", Summary: "Removes one or more members from a sorted set. Deletes the sorted set if all members were removed.", Handler: cmdZRem}),
-		k1(&Command{Name: "zcard", Arity: 2, Flags: ReadOnly | Fast, Since: "1.2.0", Summary: "Returns the number of members in a sorted set.", Handler: cmdZCard}),
+		k1(&Command{Name: "zcard", Arity: 2, Flags: ReadOnly | Fast, Since: "1.2.0", Summary: "Returns the number of members in a sorted set.", Handler: sizeOf((*store.Store).ZCard)}),
 		k1(&Command{Name: "zcount", Arity: 4, Flags: ReadOnly | Fast, Since: "2.0.0", Summary: "Returns the count of members in a sorted set that have scores within a range.", Handler: cmdZCount}),
 		k1(&Command{Name: "zlexcount", Arity: 4, Flags: ReadOnly | Fast, Since: "2.8.9", Summary: "Returns the number of members in a sorted set within a lexicographical range.", Handler: cmdZCount}),
 		k1(&Command{Name: "zscore", Arity: 3, Flags: ReadOnly | Fast, Since: "1.2.0", Summary: "Returns the score of a member in a sorted set.", Handler: cmdZScore}),
@@ -167,15 +167,6 @@ func cmdZIncrBy(c *Ctx) {
 
 func cmdZRem(c *Ctx) {
 	c.Propose(&op.Op{Code: op.ZRem, DB: c.DB(), Time: c.Now(), Args: c.Args[1:]}, ReplyInt)
-}
-
-func cmdZCard(c *Ctx) {
-	n, err := c.Store().ZCard(c.DB(), c.Args[1], c.Now())
-	if err != nil {
-		c.Error(err)
-		return
-	}
-	c.W.WriteInt(n)
 }
 
 // cmdZCount serves ZCOUNT and ZLEXCOUNT: the range is checked before the
@@ -677,28 +668,8 @@ func cmdZRandMember(c *Ctx) {
 		}
 		return
 	}
-	count, err := ParseInt(c.Args[2])
-	if err != nil {
-		c.Error(err)
-		return
-	}
-	if count == math.MinInt64 {
-		c.ErrorString("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
-		return
-	}
-	withScores := false
-	if len(c.Args) > 4 || (len(c.Args) == 4 && !c.ArgIs(3, "withscores")) {
-		c.SyntaxError()
-		return
-	} else if len(c.Args) == 4 {
-		withScores = true
-		if count < -math.MaxInt64/2 || count > math.MaxInt64/2 {
-			c.ErrorString("ERR value is out of range")
-			return
-		}
-	}
-	if count < -maxRandCount { // a repeating count: bounded, see cmdHRandField
-		c.ErrorString("ERR value is out of range")
+	count, withScores, ok := parseRandCount(c, "withscores")
+	if !ok {
 		return
 	}
 	es, _, err := c.Store().ZRandMember(c.DB(), c.Args[1], c.Now(), count, rand.Uint64)
@@ -710,15 +681,8 @@ func cmdZRandMember(c *Ctx) {
 }
 
 func cmdZScan(c *Ctx) {
-	cursor, ok := parseScanCursor(c.Args[2])
+	cursor, match, count, ok := scanHead(c, store.ZSetScanDefaultCount, c.Store().ZCard)
 	if !ok {
-		c.ErrorString("ERR invalid cursor")
-		return
-	}
-	match, count, optErr := parseScanOptions(c, store.ZSetScanDefaultCount)
-	if optErr != nil {
-		n, err := c.Store().ZCard(c.DB(), c.Args[1], c.Now())
-		scanOptionError(c, optErr, n, err)
 		return
 	}
 	next, es, err := c.Store().ZScan(c.DB(), c.Args[1], c.Now(), cursor, match, count)

@@ -15,20 +15,8 @@ func zsetBlockingCommands() []*Command {
 	}
 }
 
-// firstNonEmptyZSet returns the first key holding a non-empty sorted set,
-// nil when none does, or ErrWrongType for a key of another type met first.
 func firstNonEmptyZSet(c *Ctx, keys [][]byte) ([]byte, error) {
-	st, db, now := c.Store(), c.DB(), c.Now()
-	for _, k := range keys {
-		n, err := st.ZCard(db, k, now)
-		if err != nil {
-			return nil, err
-		}
-		if n > 0 {
-			return k, nil
-		}
-	}
-	return nil, nil
+	return firstNonEmpty(c, keys, c.Store().ZCard)
 }
 
 // cmdBZPop is BZPOPMIN and BZPOPMAX key [key ...] timeout.

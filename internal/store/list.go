@@ -559,19 +559,12 @@ func applyListMove(s *Store, o *op.Op) (any, error) {
 }
 
 func applyListMPop(s *Store, o *op.Op) (any, error) {
-	if len(o.Args) < 3 {
-		return nil, ErrMalformedOp
-	}
-	right, err := endArg(o.Args[0])
+	right, count, keys, err := mpopArgs(o)
 	if err != nil {
 		return nil, err
 	}
-	count, err := intArg(o.Args[1])
-	if err != nil || count <= 0 {
-		return nil, ErrMalformedOp
-	}
 	d := s.dbs[o.DB]
-	for _, key := range o.Args[2:] {
+	for _, key := range keys {
 		e, l, err := s.listFor(d, key, o.Time)
 		if err != nil {
 			return nil, err
@@ -673,4 +666,20 @@ func (s *Store) ListPos(dbi int, key, elem []byte, rank, count, maxLen int64, no
 		}
 	}
 	return out, nil
+}
+
+// mpopArgs parses the arguments LMPOP and ZMPOP share: an end (left/min or
+// right/max), a count > 0 and at least one key.
+func mpopArgs(o *op.Op) (end bool, count int64, keys [][]byte, err error) {
+	if len(o.Args) < 3 {
+		return false, 0, nil, ErrMalformedOp
+	}
+	if end, err = endArg(o.Args[0]); err != nil {
+		return false, 0, nil, err
+	}
+	count, err = intArg(o.Args[1])
+	if err != nil || count <= 0 {
+		return false, 0, nil, ErrMalformedOp
+	}
+	return end, count, o.Args[2:], nil
 }

@@ -619,19 +619,12 @@ func applyZRemRange(s *Store, o *op.Op) (any, error) {
 }
 
 func applyZMPop(s *Store, o *op.Op) (any, error) {
-	if len(o.Args) < 3 {
-		return nil, ErrMalformedOp
-	}
-	maxEnd, err := endArg(o.Args[0])
+	maxEnd, count, keys, err := mpopArgs(o)
 	if err != nil {
 		return nil, err
 	}
-	count, err := intArg(o.Args[1])
-	if err != nil || count <= 0 {
-		return nil, ErrMalformedOp
-	}
 	d := s.dbs[o.DB]
-	for _, key := range o.Args[2:] {
+	for _, key := range keys {
 		e, z, err := s.zsetFor(d, key, o.Time)
 		if err != nil {
 			return nil, err
