@@ -262,7 +262,7 @@ func cmdLMove(c *Ctx) {
 }
 
 func cmdLMPop(c *Ctx) {
-	end, count, keys, ok := parseMPop(c, 1)
+	end, count, keys, ok := parseMPop(c, 1, parseEnd)
 	if !ok {
 		return
 	}
@@ -271,9 +271,10 @@ func cmdLMPop(c *Ctx) {
 }
 
 // parseMPop parses LMPOP's "numkeys key ... LEFT|RIGHT [COUNT count]"
-// starting at argument off (BLMPOP has its timeout first); on failure it
-// has written the error.
-func parseMPop(c *Ctx, off int) (end []byte, count int64, keys [][]byte, ok bool) {
+// (ZMPOP's with MIN|MAX: where parses that argument) starting at argument
+// off (the blocking forms have their timeout first); on failure it has
+// written the error.
+func parseMPop(c *Ctx, off int, where func(c *Ctx, i int) ([]byte, bool)) (end []byte, count int64, keys [][]byte, ok bool) {
 	numKeys, err := ParseInt(c.Args[off])
 	if err != nil || numKeys <= 0 {
 		c.ErrorString("ERR numkeys should be greater than 0")
@@ -284,27 +285,27 @@ func parseMPop(c *Ctx, off int) (end []byte, count int64, keys [][]byte, ok bool
 		return nil, 0, nil, false
 	}
 	whereIdx := off + 1 + int(numKeys)
-	end, ok = parseEnd(c, whereIdx)
+	end, ok = where(c, whereIdx)
 	if !ok {
 		c.SyntaxError()
 		return nil, 0, nil, false
 	}
-	count = 1
+	count = -1
 	for i := whereIdx + 1; i < len(c.Args); i++ {
-		if c.ArgIs(i, "count") && i+1 < len(c.Args) && count == 1 && i == whereIdx+1 {
-			n, err := ParseInt(c.Args[i+1])
+		if count == -1 && c.ArgIs(i, "count") && i+1 < len(c.Args) {
+			i++
+			n, err := ParseInt(c.Args[i])
 			if err != nil || n <= 0 {
 				c.ErrorString("ERR count should be greater than 0")
 				return nil, 0, nil, false
 			}
 			count = n
-			i++
 			continue
 		}
 		c.SyntaxError()
 		return nil, 0, nil, false
 	}
-	return end, count, c.Args[off+1 : whereIdx], true
+	return end, max(count, 1), c.Args[off+1 : whereIdx], true
 }
 
 // replyLMPop writes [key, [elements]] from a [][]byte{key, element ...}, or

@@ -42,24 +42,55 @@ func nullArray(c *Ctx) { c.W.WriteNullArray() }
 
 // cmdBPop is BLPOP and BRPOP key [key ...] timeout.
 func cmdBPop(c *Ctx) {
+	end := endLeft
+	if c.Cmd.Name == "brpop" {
+		end = endRight
+	}
+	blockPop(c, firstNonEmptyList, op.ListMPop, end, replyKeyElement)
+}
+
+// blockPop runs "key [key ...] timeout" (BLPOP, BRPOP, BZPOPMIN,
+// BZPOPMAX): one element from the first non-empty key, by code (LMPOP's or
+// ZMPOP's op) from end where.
+func blockPop(c *Ctx, first func(*Ctx, [][]byte) ([]byte, error), code op.Code, where []byte, reply ReplyFunc) {
 	timeout, err := parseTimeout(c.Args[len(c.Args)-1])
 	if err != nil {
 		c.Error(err)
 		return
 	}
-	end := endLeft
-	if c.Cmd.Name == "brpop" {
-		end = endRight
-	}
 	keys := c.Args[1 : len(c.Args)-1]
 	c.blockOn(blockSpec{
 		keys:    keys,
 		timeout: timeout,
-		first:   func(c *Ctx) ([]byte, error) { return firstNonEmptyList(c, keys) },
+		first:   func(c *Ctx) ([]byte, error) { return first(c, keys) },
 		inner: func(key []byte) (op.Code, [][]byte) {
-			return op.ListMPop, [][]byte{end, []byte("1"), key}
+			return code, [][]byte{where, []byte("1"), key}
 		},
-		reply:    replyKeyElement,
+		reply:    reply,
+		timedOut: nullArray,
+	})
+}
+
+// blockMPop runs "timeout numkeys key ... where [COUNT count]" (BLMPOP,
+// BZMPOP): parseWhere reads where (LEFT|RIGHT, MIN|MAX).
+func blockMPop(c *Ctx, parseWhere func(*Ctx, int) ([]byte, bool), first func(*Ctx, [][]byte) ([]byte, error), code op.Code, reply ReplyFunc) {
+	where, count, keys, ok := parseMPop(c, 2, parseWhere)
+	if !ok {
+		return
+	}
+	timeout, err := parseTimeout(c.Args[1])
+	if err != nil {
+		c.Error(err)
+		return
+	}
+	c.blockOn(blockSpec{
+		keys:    keys,
+		timeout: timeout,
+		first:   func(c *Ctx) ([]byte, error) { return first(c, keys) },
+		inner: func(key []byte) (op.Code, [][]byte) {
+			return code, [][]byte{where, op.Itoa(count), key}
+		},
+		reply:    reply,
 		timedOut: nullArray,
 	})
 }
@@ -123,24 +154,4 @@ func cmdBLMove(c *Ctx) {
 }
 
 // cmdBLMPop is BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count].
-func cmdBLMPop(c *Ctx) {
-	end, count, keys, ok := parseMPop(c, 2)
-	if !ok {
-		return
-	}
-	timeout, err := parseTimeout(c.Args[1])
-	if err != nil {
-		c.Error(err)
-		return
-	}
-	c.blockOn(blockSpec{
-		keys:    keys,
-		timeout: timeout,
-		first:   func(c *Ctx) ([]byte, error) { return firstNonEmptyList(c, keys) },
-		inner: func(key []byte) (op.Code, [][]byte) {
-			return op.ListMPop, [][]byte{end, op.Itoa(count), key}
-		},
-		reply:    replyLMPop,
-		timedOut: nullArray,
-	})
-}
+func cmdBLMPop(c *Ctx) { blockMPop(c, parseEnd, firstNonEmptyList, op.ListMPop, replyLMPop) }

@@ -457,7 +457,7 @@ func replyZPopCount(c *Ctx, v any) {
 }
 
 func cmdZMPop(c *Ctx) {
-	where, count, keys, ok := parseZMPop(c, 1)
+	where, count, keys, ok := parseMPop(c, 1, parseMinMax)
 	if !ok {
 		return
 	}
@@ -465,45 +465,15 @@ func cmdZMPop(c *Ctx) {
 	c.Propose(&op.Op{Code: op.ZMPop, DB: c.DB(), Time: c.Now(), Args: args}, replyZMPop)
 }
 
-// parseZMPop parses ZMPOP's "numkeys key ... MIN|MAX [COUNT count]" from
-// argument off (BZMPOP has its timeout first); on failure it has written
-// the error.
-func parseZMPop(c *Ctx, off int) (where []byte, count int64, keys [][]byte, ok bool) {
-	numKeys, err := ParseInt(c.Args[off])
-	if err != nil || numKeys <= 0 {
-		c.ErrorString("ERR numkeys should be greater than 0")
-		return nil, 0, nil, false
-	}
-	if numKeys >= int64(len(c.Args)-off)-1 {
-		c.SyntaxError()
-		return nil, 0, nil, false
-	}
-	whereIdx := off + 1 + int(numKeys)
+// parseMinMax parses ZMPOP's MIN|MAX into an op.ZMPop where argument.
+func parseMinMax(c *Ctx, i int) ([]byte, bool) {
 	switch {
-	case c.ArgIs(whereIdx, "min"):
-		where = zpopMin
-	case c.ArgIs(whereIdx, "max"):
-		where = zpopMax
-	default:
-		c.SyntaxError()
-		return nil, 0, nil, false
+	case c.ArgIs(i, "min"):
+		return zpopMin, true
+	case c.ArgIs(i, "max"):
+		return zpopMax, true
 	}
-	count = -1
-	for j := whereIdx + 1; j < len(c.Args); j++ {
-		if count == -1 && c.ArgIs(j, "count") && j+1 < len(c.Args) {
-			j++
-			n, err := ParseInt(c.Args[j])
-			if err != nil || n <= 0 {
-				c.ErrorString("ERR count should be greater than 0")
-				return nil, 0, nil, false
-			}
-			count = n
-			continue
-		}
-		c.SyntaxError()
-		return nil, 0, nil, false
-	}
-	return where, max(count, 1), c.Args[off+1 : whereIdx], true
+	return nil, false
 }
 
 // replyZMPop writes [key, [[member, score] ...]] (nested in both

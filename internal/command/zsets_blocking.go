@@ -21,26 +21,11 @@ func firstNonEmptyZSet(c *Ctx, keys [][]byte) ([]byte, error) {
 
 // cmdBZPop is BZPOPMIN and BZPOPMAX key [key ...] timeout.
 func cmdBZPop(c *Ctx) {
-	timeout, err := parseTimeout(c.Args[len(c.Args)-1])
-	if err != nil {
-		c.Error(err)
-		return
-	}
 	where := zpopMin
 	if c.Cmd.Name == "bzpopmax" {
 		where = zpopMax
 	}
-	keys := c.Args[1 : len(c.Args)-1]
-	c.blockOn(blockSpec{
-		keys:    keys,
-		timeout: timeout,
-		first:   func(c *Ctx) ([]byte, error) { return firstNonEmptyZSet(c, keys) },
-		inner: func(key []byte) (op.Code, [][]byte) {
-			return op.ZMPop, [][]byte{where, []byte("1"), key}
-		},
-		reply:    replyBZPop,
-		timedOut: nullArray,
-	})
+	blockPop(c, firstNonEmptyZSet, op.ZMPop, where, replyBZPop)
 }
 
 // replyBZPop writes [key, member, score].
@@ -57,24 +42,4 @@ func replyBZPop(c *Ctx, v any) {
 }
 
 // cmdBZMPop is BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count].
-func cmdBZMPop(c *Ctx) {
-	where, count, keys, ok := parseZMPop(c, 2)
-	if !ok {
-		return
-	}
-	timeout, err := parseTimeout(c.Args[1])
-	if err != nil {
-		c.Error(err)
-		return
-	}
-	c.blockOn(blockSpec{
-		keys:    keys,
-		timeout: timeout,
-		first:   func(c *Ctx) ([]byte, error) { return firstNonEmptyZSet(c, keys) },
-		inner: func(key []byte) (op.Code, [][]byte) {
-			return op.ZMPop, [][]byte{where, op.Itoa(count), key}
-		},
-		reply:    replyZMPop,
-		timedOut: nullArray,
-	})
-}
+func cmdBZMPop(c *Ctx) { blockMPop(c, parseMinMax, firstNonEmptyZSet, op.ZMPop, replyZMPop) }
