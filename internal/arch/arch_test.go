@@ -27,6 +27,8 @@ var allowed = map[string][]string{
 	"internal/replication":   {"internal/store", "internal/op"},
 	"internal/command":       {"internal/engine", "internal/store", "internal/op", "internal/resp", "internal/glob"},
 	"internal/respserver":    {"internal/command", "internal/resp"},
+	"internal/grpcapi":       {"internal/command", "internal/engine", "internal/store", "gen/skiff/v1", "gen/data"},
+	"internal/httpapi":       {"internal/command", "internal/engine", "internal/store"},
 	"internal/node":          {"*"},
 	"internal/node/nodetest": {"internal/node", "internal/config"},
 	"internal/testcluster":   {"internal/node", "internal/config"},
