@@ -24,8 +24,9 @@ const devClusterUsage = `Usage: skiff dev-cluster [flags]
 
 Runs a local cluster for development: N skiff nodes as child processes of this
 one, everything on 127.0.0.1, bootstrapped with the static --initial-cluster
-form. Node i (counting from 0) has id n<i+1>, serves RESP on base-port+i and
-Raft on base-port+10000+i, and keeps its data in <dir>/n<i+1>. Each node's log
+form. Node i (counting from 0) has id n<i+1>, serves RESP on base-port+i,
+Raft on base-port+10000+i, gRPC on grpc-base-port+i and REST on
+http-base-port+i, and keeps its data in <dir>/n<i+1>. Each node's log
 lines are printed with its id in front.
 
 Ctrl-C or SIGTERM stops every node (SIGTERM, then SIGKILL after 10s; a second
@@ -36,6 +37,8 @@ same cluster back, data included.
 Flags:
   --nodes n         number of nodes (default 3)
   --base-port port  RESP port of n1; Raft ports are 10000 higher (default 6379)
+  --grpc-base-port port  gRPC port of n1 (default 50051; 0: no gRPC)
+  --http-base-port port  REST port of n1 (default 8080; 0: no REST)
   --dir path        parent of the nodes' data dirs (default "./skiff-dev")
   --fsync mode      always or everysec, for every node (default "always")
 `
@@ -47,6 +50,7 @@ const devStopTimeout = 10 * time.Second
 // devNode is one child process of dev-cluster.
 type devNode struct {
 	id, respAddr, raftAddr, dataDir string
+	grpcAddr, httpAddr              string // "" = that front door is off
 	cmd                             *exec.Cmd
 	logw                            *prefixWriter
 	exited                          bool
@@ -74,6 +78,8 @@ func runDevCluster(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(io.Discard)
 	nodes := fs.Int("nodes", 3, "")
 	base := fs.Int("base-port", 6379, "")
+	grpcBase := fs.Int("grpc-base-port", 50051, "")
+	httpBase := fs.Int("http-base-port", 8080, "")
 	dir := fs.String("dir", "./skiff-dev", "")
 	fsync := fs.String("fsync", "always", "")
 	err := fs.Parse(args)
@@ -83,6 +89,14 @@ func runDevCluster(args []string, stdout, stderr io.Writer) int {
 	}
 	if err == nil {
 		err = validateDevCluster(fs, *nodes, *base, *dir, *fsync)
+	}
+	for _, p := range []struct {
+		flag string
+		base int
+	}{{"grpc-base-port", *grpcBase}, {"http-base-port", *httpBase}} {
+		if err == nil && (p.base < 0 || p.base+*nodes-1 > 65535) {
+			err = fmt.Errorf("--%s %d: the ports %d..%d must lie in 1..65535 (0: off)", p.flag, p.base, p.base, p.base+*nodes-1)
+		}
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "skiff dev-cluster: %v\n(skiff dev-cluster --help lists the flags)\n", err)
@@ -100,7 +114,7 @@ func runDevCluster(args []string, stdout, stderr io.Writer) int {
 	defer signal.Stop(sigCh)
 
 	dc := &devCluster{out: stdout, errOut: stderr, exitCh: make(chan devExit, *nodes)}
-	dc.plan(*nodes, *base, *dir)
+	dc.plan(*nodes, *base, *grpcBase, *httpBase, *dir)
 	initial := make([]string, len(dc.nodes))
 	for i, n := range dc.nodes {
 		initial[i] = n.id + "=" + n.raftAddr
@@ -156,7 +170,13 @@ func validateDevCluster(fs *flag.FlagSet, nodes, base int, dir, fsync string) er
 }
 
 // plan fills dc.nodes with each node's id, addresses and data dir.
-func (dc *devCluster) plan(nodes, base int, dir string) {
+func (dc *devCluster) plan(nodes, base, grpcBase, httpBase int, dir string) {
+	addr := func(base, i int) string {
+		if base == 0 {
+			return ""
+		}
+		return "127.0.0.1:" + strconv.Itoa(base+i)
+	}
 	width := len("n" + strconv.Itoa(nodes))
 	for i := range nodes {
 		id := "n" + strconv.Itoa(i+1)
@@ -164,6 +184,8 @@ func (dc *devCluster) plan(nodes, base int, dir string) {
 			id:       id,
 			respAddr: "127.0.0.1:" + strconv.Itoa(base+i),
 			raftAddr: "127.0.0.1:" + strconv.Itoa(base+10000+i),
+			grpcAddr: addr(grpcBase, i),
+			httpAddr: addr(httpBase, i),
 			dataDir:  filepath.Join(dir, id),
 		}
 		n.logw = &prefixWriter{mu: &dc.mu, out: dc.errOut, prefix: []byte(fmt.Sprintf("%-*s | ", width, id))}
@@ -177,6 +199,8 @@ func (dc *devCluster) start(exe string, n *devNode, initialCluster, fsync string
 		"--node-id", n.id,
 		"--redis-addr", n.respAddr,
 		"--raft-addr", n.raftAddr,
+		"--grpc-addr", n.grpcAddr,
+		"--http-addr", n.httpAddr,
 		"--data-dir", n.dataDir,
 		"--initial-cluster", initialCluster,
 		"--fsync", fsync)
@@ -215,7 +239,7 @@ func (dc *devCluster) printStarted(dir string) {
 	fmt.Fprintf(&b, "skiff dev-cluster: %d nodes, data in %s (Ctrl-C stops them all)\n", len(dc.nodes), dir)
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	for _, n := range dc.nodes {
-		fmt.Fprintf(tw, "  %s\tresp %s\traft %s\tdata %s\tpid %d\n", n.id, n.respAddr, n.raftAddr, n.dataDir, n.cmd.Process.Pid)
+		fmt.Fprintf(tw, "  %s\tresp %s\traft %s\tgrpc %s\thttp %s\tdata %s\tpid %d\n", n.id, n.respAddr, n.raftAddr, orOff(n.grpcAddr), orOff(n.httpAddr), n.dataDir, n.cmd.Process.Pid)
 	}
 	tw.Flush()
 	_, port, _ := strings.Cut(dc.nodes[0].respAddr, ":")
@@ -359,4 +383,11 @@ func (w *prefixWriter) emit(line []byte) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	_, _ = w.out.Write(append(append([]byte(nil), w.prefix...), line...))
+}
+
+func orOff(addr string) string {
+	if addr == "" {
+		return "off"
+	}
+	return addr
 }

@@ -35,7 +35,7 @@ func TestDevCluster_ServesStopsOnSIGTERM(t *testing.T) {
 				killNodes(dc)
 			}
 		})
-		dc = startProc(t, "dev-cluster", "--nodes", "3", "--base-port", strconv.Itoa(base), "--dir", dir)
+		dc = startProc(t, "dev-cluster", "--nodes", "3", "--base-port", strconv.Itoa(base), "--grpc-base-port", "0", "--http-base-port", "0", "--dir", dir)
 		p = dc
 		if devWrite(t, p, base) {
 			break

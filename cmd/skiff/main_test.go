@@ -34,7 +34,8 @@ func skiffCmd(t *testing.T, args ...string) *exec.Cmd {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(exe, args...)
-	cmd.Env = append(os.Environ(), "SKIFF_TEST_AS_MAIN=1")
+	// Tests run in parallel with others: never the default gRPC/REST ports.
+	cmd.Env = append(os.Environ(), "SKIFF_TEST_AS_MAIN=1", "SKIFF_GRPC_ADDR=127.0.0.1:0", "SKIFF_HTTP_ADDR=127.0.0.1:0")
 	return cmd
 }
 

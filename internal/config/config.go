@@ -24,6 +24,8 @@ const RedisVersion = "7.2.4"
 // environment variables, then command-line flags (flags win).
 type Config struct {
 	RedisAddr   string // RESP listen address
+	GRPCAddr    string // gRPC listen address ("" = no gRPC)
+	HTTPAddr    string // REST/HTTP listen address ("" = no HTTP)
 	DataDir     string
 	LogLevel    string // debug, info, warn, error
 	LogFormat   string // text, json
@@ -84,6 +86,8 @@ func (c Config) Peers() ([]Peer, error) {
 func Default() Config {
 	return Config{
 		RedisAddr:  "127.0.0.1:6379",
+		GRPCAddr:   "127.0.0.1:50051",
+		HTTPAddr:   "127.0.0.1:8080",
 		DataDir:    "./skiff-data",
 		LogLevel:   "info",
 		LogFormat:  "text",
@@ -112,6 +116,8 @@ type setting struct {
 func (c *Config) settings() []setting {
 	return []setting{
 		{name: "redis-addr", usage: "RESP (Redis protocol) listen address", str: &c.RedisAddr},
+		{name: "grpc-addr", usage: "gRPC listen address (empty: no gRPC)", str: &c.GRPCAddr},
+		{name: "http-addr", usage: "REST/HTTP listen address (empty: no HTTP)", str: &c.HTTPAddr},
 		{name: "data-dir", usage: "directory for the node's data", str: &c.DataDir},
 		{name: "log-level", usage: "log level: debug, info, warn, error", str: &c.LogLevel},
 		{name: "log-format", usage: "log format: text or json", str: &c.LogFormat},
@@ -194,6 +200,14 @@ func (c Config) Validate() error {
 	var errs []error
 	if _, _, err := net.SplitHostPort(c.RedisAddr); err != nil {
 		errs = append(errs, fmt.Errorf("config: --redis-addr %q: %w", c.RedisAddr, err))
+	}
+	for _, a := range []struct{ flag, addr string }{{"grpc-addr", c.GRPCAddr}, {"http-addr", c.HTTPAddr}} {
+		if a.addr == "" {
+			continue
+		}
+		if _, _, err := net.SplitHostPort(a.addr); err != nil {
+			errs = append(errs, fmt.Errorf("config: --%s %q: %w", a.flag, a.addr, err))
+		}
 	}
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("config: --data-dir must not be empty"))

@@ -68,6 +68,7 @@ func Start(t testing.TB, n int, opts ...Option) *Cluster {
 		cfg := config.Default()
 		cfg.NodeID = fmt.Sprintf("n%d", i+1)
 		cfg.RedisAddr = "127.0.0.1:0"
+		cfg.GRPCAddr, cfg.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0"
 		cfg.RaftAddr = "127.0.0.1:0"
 		cfg.DataDir = t.TempDir()
 		cfg.LogLevel = "warn"

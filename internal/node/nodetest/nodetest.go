@@ -26,6 +26,7 @@ func Start(t testing.TB, edit func(*config.Config)) *Node {
 	t.Helper()
 	cfg := config.Default()
 	cfg.RedisAddr = "127.0.0.1:0"
+	cfg.GRPCAddr, cfg.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0"
 	cfg.RaftAddr = "127.0.0.1:0"
 	cfg.DataDir = t.TempDir()
 	cfg.LogLevel = "warn"
