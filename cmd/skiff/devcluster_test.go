@@ -112,7 +112,7 @@ func devWrite(t *testing.T, p *proc, base int) bool {
 	return ok
 }
 
-var nodeLineRe = regexp.MustCompile(`(?m)^\s+(n\d+)\s+resp \S+\s+raft \S+\s+data \S+\s+pid (\d+)$`)
+var nodeLineRe = regexp.MustCompile(`(?m)^\s+(n\d+)\s+resp \S+\s+raft \S+\s+grpc \S+\s+http \S+\s+data \S+\s+pid (\d+)$`)
 
 // nodePIDs reads the nodes' process ids from dev-cluster's start-up table.
 func nodePIDs(t *testing.T, p *proc) map[string]int {
