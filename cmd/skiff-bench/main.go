@@ -38,9 +38,10 @@ type config struct {
 // modes maps -mode to the function building its tests. Read-only.
 var modes = map[string]func(*config) ([]benchTest, error){
 	"resp": respTests,
+	"http": httpTests,
 }
 
-const usageLine = "usage: skiff-bench [-mode resp] [-addr host:port] [-c conns] [-n requests] [-d bytes] [-P depth] [-t tests] [-r keyspace] [-duration d] [-warmup n] [-procs n] [-q | -json]"
+const usageLine = "usage: skiff-bench [-mode resp|http] [-addr host:port] [-c conns] [-n requests] [-d bytes] [-P depth] [-t tests] [-r keyspace] [-duration d] [-warmup n] [-procs n] [-q | -json]"
 
 // run is the whole program; it returns the exit status: 0 on success, 1 when
 // a test fails (cannot connect, I/O or protocol error), 2 on bad usage.
