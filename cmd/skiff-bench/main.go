@@ -39,9 +39,10 @@ type config struct {
 var modes = map[string]func(*config) ([]benchTest, error){
 	"resp": respTests,
 	"http": httpTests,
+	"grpc": grpcTests,
 }
 
-const usageLine = "usage: skiff-bench [-mode resp|http] [-addr host:port] [-c conns] [-n requests] [-d bytes] [-P depth] [-t tests] [-r keyspace] [-duration d] [-warmup n] [-procs n] [-q | -json]"
+const usageLine = "usage: skiff-bench [-mode resp|http|grpc] [-addr host:port] [-c conns] [-n requests] [-d bytes] [-P depth] [-t tests] [-r keyspace] [-duration d] [-warmup n] [-procs n] [-q | -json]"
 
 // run is the whole program; it returns the exit status: 0 on success, 1 when
 // a test fails (cannot connect, I/O or protocol error), 2 on bad usage.

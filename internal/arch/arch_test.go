@@ -33,7 +33,7 @@ var allowed = map[string][]string{
 	"internal/node/nodetest": {"internal/node", "internal/config"},
 	"internal/testcluster":   {"internal/node", "internal/config"},
 	"cmd/skiff":              {"internal/config", "internal/node", "internal/telemetry", "internal/resp"},
-	"cmd/skiff-bench":        {"internal/resp"},
+	"cmd/skiff-bench":        {"internal/resp", "gen/skiff/v1"},
 }
 
 // forbiddenStd lists standard packages the deterministic core must not use:

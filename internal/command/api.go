@@ -1,18 +1,25 @@
 package command
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"time"
+
+	"github.com/skiffdb/skiff/internal/store"
 )
 
 // The keyspace API that the gRPC and REST front doors call (DESIGN.md
 // principle 1: they are thin translators onto this one command layer). Each
-// call runs as a command through the same table, routing (a follower forwards
-// to the leader), batching and error table as RESP, so the three front doors
-// share semantics, consistency and errors. Values are binary-safe; keys are
-// arbitrary bytes. Everything here works on database 0 unless a request says
-// otherwise.
+// call runs as a SKIFF.KV.* (or SKIFF.CLUSTER) command through the same
+// table, routing (a follower forwards to the leader), read fences, error
+// table and statistics as RESP (apiclient.go), so the three front doors
+// share semantics, consistency and errors; concurrent calls are one
+// proposal each, group-committed by raft. Watch is served from this node's
+// own change feed (watch.go). Values are binary-safe; keys are arbitrary
+// non-empty bytes. Everything here works on database 0 unless a request
+// says otherwise. All methods are safe for concurrent use.
 //
 // Revisions: a key's revision is the store revision of the last operation
 // that changed it (the per-key stamp WATCH compares); the store revision
@@ -46,6 +53,11 @@ var (
 	ErrCompacted = errors.New("watch history compacted")
 	// ErrUnimplemented: not available yet (the Queue API until Streams).
 	ErrUnimplemented = errors.New("not implemented")
+	// ErrWatchOverflow: a watch fell too far behind (its client did not
+	// take events as fast as they came) and was ended; the client resumes
+	// from the last token it received, on this node or another. Retriable
+	// (gRPC: Unavailable or ResourceExhausted).
+	ErrWatchOverflow = errors.New("watch fell behind")
 )
 
 // CompactedError is returned (wrapping ErrCompacted) when a watch asks to
@@ -216,21 +228,30 @@ const (
 	EventProgress
 )
 
-// WatchEvent is one change seen by a watch.
+// WatchEvent is one change seen by a watch (watch.go describes how the
+// change feed's events map to these).
 type WatchEvent struct {
-	Type     EventType
-	DB       int
-	Key      []byte
-	Value    []byte // EventPut of a string value
-	Revision uint64 // the key's new revision (the store revision of the change)
-	// Token resumes a watch just after this event.
+	Type EventType
+	// DB is the key's database; -1 for FLUSHALL's DELETE.
+	DB int
+	// Key is nil for a DELETE that replaced a whole database (FLUSHDB,
+	// FLUSHALL, SWAPDB) and for EventProgress.
+	Key []byte
+	// Value is the key's string value after an EventPut (non-nil, possibly
+	// empty); nil when the key holds another type.
+	Value []byte
+	// Revision is the key's new revision (the store revision of the
+	// change); for EventProgress the revision the token stands after.
+	Revision uint64
+	// Token resumes a watch just after this event, on any node.
 	Token string
 }
 
 // WatchRequest starts a watch on one key, or on every key with Prefix (an
 // empty Prefix with IsPrefix watches everything). With FromToken the watch
 // replays the retained history after that point first, then follows live
-// changes; without it, it starts at the current revision.
+// changes; without it, it starts at the current revision and first sends an
+// EventProgress naming that point.
 type WatchRequest struct {
 	DB        int
 	Key       []byte
@@ -241,39 +262,246 @@ type WatchRequest struct {
 	ProgressInterval time.Duration
 }
 
-// Get reads one key; ErrNotFound when absent, store.ErrWrongType when it
-// holds something other than a string.
+// Get reads one key (SKIFF.KV.GET); ErrNotFound when absent,
+// store.ErrWrongType when it holds something other than a string.
+// Linearizable reads are served by the leader after a read fence (a
+// follower forwards them); Serializable ones from this node's state.
 func (s *Server) Get(ctx context.Context, req GetRequest) (KV, error) {
-	return KV{}, ErrUnimplemented
+	if err := s.checkRequest(req.DB, true, req.Key, req.Consistency); err != nil {
+		return KV{}, err
+	}
+	ac := s.getAPIClient()
+	defer s.putAPIClient(ac)
+	ac.start(cmdNameKVGet)
+	ac.arg(req.Key)
+	d, err := s.run(ctx, ac, req.DB, req.Consistency == Serializable)
+	if err != nil {
+		return KV{}, err
+	}
+	n := d.array()
+	if n < 0 {
+		return KV{}, ErrNotFound
+	}
+	v, _ := d.bulk()
+	kv := KV{Key: req.Key, Value: bytes.Clone(v), Revision: uint64(d.int()), ExpireAt: d.int()}
+	if n != 3 || d.bad {
+		return KV{}, errBadLeaderReply
+	}
+	return kv, nil
 }
 
-// Put writes one key.
+// Put writes one key (SKIFF.KV.PUT): a string value replacing whatever the
+// key held, as SET does, unless IfAbsent or IfRevision prevent it (then
+// Written is false and Revision is the key's current one, 0 when absent).
 func (s *Server) Put(ctx context.Context, req PutRequest) (PutResponse, error) {
-	return PutResponse{}, ErrUnimplemented
+	if err := s.checkRequest(req.DB, true, req.Key, Linearizable); err != nil {
+		return PutResponse{}, err
+	}
+	switch {
+	case req.TTL < 0:
+		return PutResponse{}, fmt.Errorf("%w: negative TTL", ErrInvalidArgument)
+	case len(req.Value) > store.MaxStringLen:
+		return PutResponse{}, fmt.Errorf("%w: value longer than %d bytes", ErrInvalidArgument, store.MaxStringLen)
+	}
+	ac := s.getAPIClient()
+	defer s.putAPIClient(ac)
+	ac.start(cmdNameKVPut)
+	ac.arg(req.Key, req.Value)
+	if req.TTL > 0 {
+		ac.word("PX")
+		ac.int(ttlMillis(int64(req.TTL)))
+	}
+	if req.IfAbsent {
+		ac.word("NX")
+	}
+	if req.IfRevision != 0 {
+		ac.word("IFREV")
+		ac.uint(req.IfRevision)
+	}
+	d, err := s.run(ctx, ac, req.DB, false)
+	if err != nil {
+		return PutResponse{}, err
+	}
+	done, rev, err := d.kvResult()
+	return PutResponse{Written: done, Revision: rev}, err
 }
 
-// Delete removes one key.
+// kvResult decodes [done, revision].
+func (d *replyDec) kvResult() (bool, uint64, error) {
+	n := d.array()
+	done, rev := d.int(), d.int()
+	if n != 2 || d.bad {
+		return false, 0, errBadLeaderReply
+	}
+	return done == 1, uint64(rev), nil
+}
+
+// Delete removes one key, whatever its type (SKIFF.KV.DEL); with
+// IfRevision only when the key's revision equals it. Deleting an absent
+// key is not an error (Deleted is false).
 func (s *Server) Delete(ctx context.Context, req DeleteRequest) (DeleteResponse, error) {
-	return DeleteResponse{}, ErrUnimplemented
+	if err := s.checkRequest(req.DB, true, req.Key, Linearizable); err != nil {
+		return DeleteResponse{}, err
+	}
+	ac := s.getAPIClient()
+	defer s.putAPIClient(ac)
+	ac.start(cmdNameKVDel)
+	ac.arg(req.Key)
+	if req.IfRevision != 0 {
+		ac.word("IFREV")
+		ac.uint(req.IfRevision)
+	}
+	d, err := s.run(ctx, ac, req.DB, false)
+	if err != nil {
+		return DeleteResponse{}, err
+	}
+	done, rev, err := d.kvResult()
+	return DeleteResponse{Deleted: done, Revision: rev}, err
 }
 
-// Range lists keys (see RangeRequest).
+// Range lists string keys (SKIFF.KV.RANGE; see RangeRequest). Keys holding
+// other types are skipped. Prefix cannot be combined with Start or End; an
+// empty End or After means none. Each page is one consistent read (at
+// Revision); pages are not a snapshot: keys may change between them.
 func (s *Server) Range(ctx context.Context, req RangeRequest) (RangeResponse, error) {
-	return RangeResponse{}, ErrUnimplemented
+	if err := s.checkRequest(req.DB, false, nil, req.Consistency); err != nil {
+		return RangeResponse{}, err
+	}
+	if req.Limit < 0 {
+		return RangeResponse{}, fmt.Errorf("%w: negative limit", ErrInvalidArgument)
+	}
+	ac := s.getAPIClient()
+	defer s.putAPIClient(ac)
+	ac.start(cmdNameKVRange)
+	for _, o := range [...]struct {
+		word string
+		v    []byte
+	}{{"PREFIX", req.Prefix}, {"START", req.Start}, {"END", req.End}, {"AFTER", req.After}} {
+		if len(o.v) > 0 {
+			ac.word(o.word)
+			ac.arg(o.v)
+		}
+	}
+	if req.Limit > 0 {
+		ac.word("LIMIT")
+		ac.int(int64(min(req.Limit, kvRangeMax)))
+	}
+	if req.KeysOnly {
+		ac.word("KEYSONLY")
+	}
+	d, err := s.run(ctx, ac, req.DB, req.Consistency == Serializable)
+	if err != nil {
+		return RangeResponse{}, err
+	}
+	var out RangeResponse
+	n := d.array()
+	out.Revision, out.More = uint64(d.int()), d.int() == 1
+	m := d.array()
+	if n != 3 || d.bad {
+		return RangeResponse{}, errBadLeaderReply
+	}
+	// Every key and value is copied into one array: the reply's size bounds
+	// them.
+	arena := make([]byte, 0, len(d.b))
+	keep := func(b []byte) []byte {
+		arena = append(arena, b...)
+		return arena[len(arena)-len(b) : len(arena) : len(arena)]
+	}
+	out.KVs = make([]KV, 0, m)
+	for range m {
+		if d.array() != 4 {
+			return RangeResponse{}, errBadLeaderReply
+		}
+		k, _ := d.bulk()
+		v, null := d.bulk()
+		kv := KV{Key: keep(k), Revision: uint64(d.int()), ExpireAt: d.int()}
+		if !null {
+			kv.Value = keep(v)
+		}
+		out.KVs = append(out.KVs, kv)
+	}
+	if d.bad {
+		return RangeResponse{}, errBadLeaderReply
+	}
+	return out, nil
 }
 
-// Txn runs a compare-then-else transaction atomically.
+// Txn runs a compare-then-else transaction atomically (SKIFF.KV.TXN, one
+// log entry, one revision for every change it makes). A value compare of
+// an absent key is false whatever the operator; of a key holding another
+// type it is store.ErrWrongType and nothing is applied. Steps of a branch
+// are applied in order (a key named twice ends as its last step leaves it).
 func (s *Server) Txn(ctx context.Context, req TxnRequest) (TxnResponse, error) {
-	return TxnResponse{}, ErrUnimplemented
+	if err := s.checkRequest(req.DB, false, nil, Linearizable); err != nil {
+		return TxnResponse{}, err
+	}
+	ac := s.getAPIClient()
+	defer s.putAPIClient(ac)
+	ac.start(cmdNameKVTxn)
+	ac.int(int64(len(req.Compares)))
+	for i := range req.Compares {
+		cm := &req.Compares[i]
+		ac.arg(cm.Key)
+		switch cm.Target {
+		case CompareValue:
+			ac.word("VALUE")
+		case CompareRevision:
+			ac.word("REV")
+		case CompareExists:
+			ac.word("EXISTS")
+		default:
+			return TxnResponse{}, fmt.Errorf("%w: compare target %d", ErrInvalidArgument, cm.Target)
+		}
+		if cm.Op < OpEqual || cm.Op > OpGreater {
+			return TxnResponse{}, fmt.Errorf("%w: compare operator %d", ErrInvalidArgument, cm.Op)
+		}
+		ac.word([...]string{OpEqual: "=", OpNotEqual: "!=", OpLess: "<", OpGreater: ">"}[cm.Op])
+		switch cm.Target {
+		case CompareValue:
+			ac.arg(cm.Value)
+		case CompareRevision:
+			ac.uint(cm.Revision)
+		default:
+			ac.int(b2i(cm.Exists))
+		}
+	}
+	ac.int(int64(len(req.Then)))
+	for _, ops := range [2][]TxnOp{req.Then, req.Else} {
+		for i := range ops {
+			t := &ops[i]
+			if t.Delete {
+				ac.word("DEL")
+				ac.arg(t.Key)
+				continue
+			}
+			if t.TTL < 0 {
+				return TxnResponse{}, fmt.Errorf("%w: negative TTL", ErrInvalidArgument)
+			}
+			ac.word("PUT")
+			ac.arg(t.Key, t.Value)
+			ac.int(ttlMillis(int64(t.TTL)))
+		}
+	}
+	d, err := s.run(ctx, ac, req.DB, false)
+	if err != nil {
+		return TxnResponse{}, err
+	}
+	ok, rev, err := d.kvResult()
+	return TxnResponse{Succeeded: ok, Revision: rev}, err
 }
 
-// Watch streams events to send until ctx ends or send returns an error;
-// it returns that error, ctx's, or ErrCompacted/ErrInvalidArgument at the
-// start. Events are delivered in revision order without gaps or
-// duplicates; watches on any node of a cluster see the same events with the
-// same tokens.
-func (s *Server) Watch(ctx context.Context, req WatchRequest, send func(WatchEvent) error) error {
-	return ErrUnimplemented
+// checkRequest validates what every request carries; needKey: the request
+// names one key, which must not be empty.
+func (s *Server) checkRequest(db int, needKey bool, key []byte, c Consistency) error {
+	switch {
+	case db < 0 || db >= s.eng.Store().Databases():
+		return fmt.Errorf("%w: database %d out of range", ErrInvalidArgument, db)
+	case needKey && len(key) == 0:
+		return fmt.Errorf("%w: empty key", ErrInvalidArgument)
+	case c != Linearizable && c != Serializable:
+		return fmt.Errorf("%w: consistency %d", ErrInvalidArgument, c)
+	}
+	return nil
 }
 
 // ClusterInfo is the cluster's state as this node sees it (nil Cluster in
@@ -285,27 +513,44 @@ func (s *Server) ClusterInfo() (ClusterStatus, error) {
 	return s.cluster.Status(), nil
 }
 
-// AddMember, RemoveMember and TransferLeader change the cluster (on the
-// leader; elsewhere engine.ErrNotLeader).
+// AddMember, RemoveMember and TransferLeader change the cluster through
+// SKIFF.CLUSTER ADD/REMOVE/TRANSFER, so a follower forwards them to the
+// leader. TransferLeader with an empty id lets raft choose an up-to-date
+// voter.
 func (s *Server) AddMember(id, raftAddr string) error {
-	if s.cluster == nil {
-		return ErrUnimplemented
-	}
-	return s.cluster.AddVoter(id, raftAddr)
+	return s.clusterChange("add", id, raftAddr)
 }
 
-func (s *Server) RemoveMember(id string) error {
-	if s.cluster == nil {
-		return ErrUnimplemented
-	}
-	return s.cluster.RemoveServer(id)
-}
+func (s *Server) RemoveMember(id string) error { return s.clusterChange("remove", id) }
 
 func (s *Server) TransferLeader(id string) error {
+	if id == "" {
+		return s.clusterChange("transfer")
+	}
+	return s.clusterChange("transfer", id)
+}
+
+func (s *Server) clusterChange(sub string, args ...string) error {
 	if s.cluster == nil {
 		return ErrUnimplemented
 	}
-	return s.cluster.TransferLeadership(id)
+	for _, a := range args {
+		if a == "" {
+			return fmt.Errorf("%w: empty member id or address", ErrInvalidArgument)
+		}
+	}
+	ac := s.getAPIClient()
+	defer s.putAPIClient(ac)
+	ac.start(clusterCmd)
+	ac.word(sub)
+	for _, a := range args {
+		ac.word(a)
+	}
+	d, err := s.run(context.Background(), ac, 0, false)
+	if err != nil {
+		return err
+	}
+	return d.ok()
 }
 
 // Ready reports whether this node can serve: a leader is known and this node
@@ -318,8 +563,8 @@ func (s *Server) Ready() (ok bool, reason string) {
 	if st.LeaderID == "" {
 		return false, "no leader elected"
 	}
-	if st.Applied < st.CommitIndex {
-		return false, "applying the log: applied " + uitoa(st.Applied) + " of " + uitoa(st.CommitIndex)
+	if st.LogApplied < st.CommitIndex {
+		return false, "applying the log: applied " + uitoa(st.LogApplied) + " of " + uitoa(st.CommitIndex)
 	}
 	return true, ""
 }

@@ -26,8 +26,11 @@ type ClusterStatus struct {
 	State                      string // Leader, Follower, Candidate, Shutdown
 	LeaderID, LeaderRaftAddr   string
 	Term, CommitIndex, Applied uint64
-	LastIndex, LastSnapshot    uint64
-	Members                    []ClusterMember
+	// LogApplied counts raft's own entries too (no-ops, configuration):
+	// the node has caught up when it reaches CommitIndex.
+	LogApplied              uint64
+	LastIndex, LastSnapshot uint64
+	Members                 []ClusterMember
 }
 
 // ClusterMember is one member of the configuration.

@@ -14,5 +14,6 @@ func (s *Server) OnEvent(ev *store.Event) int64 {
 	s.notifyKeyspace(ev) // ignores ClassDB: not a keyspace notification
 	s.blk.onEvent(ev)
 	s.track.onEvent(s, ev)
+	s.api.watch.onEvent(ev) // watch history and live watchers (watch.go)
 	return 0
 }

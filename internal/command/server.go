@@ -71,6 +71,7 @@ type Server struct {
 	pubsub  pubsubHub   // subscriptions and delivery (pubsub.go)
 	blk     blocker     // blocked clients (blocking.go)
 	track   tracker     // client-side caching (tracking.go)
+	api     apiState    // the keyspace API: pooled internal clients, the watch hub (apiclient.go, watch.go)
 }
 
 type serverStats struct {
@@ -338,5 +339,6 @@ func allFamilies() [][]*Command {
 		serverCommands(),
 		clusterCommands(),
 		multiCommands(),
+		kvCommands(),
 	}
 }

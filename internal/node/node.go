@@ -33,6 +33,7 @@ type Node struct {
 	engine *engine.Engine
 	exec   *command.Server
 	resp   *respserver.Server
+	front  *frontDoors // gRPC and REST
 	// ctx is cancelled when Run's shutdown is complete; commands use it.
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -104,6 +105,12 @@ func New(cfg config.Config, log *slog.Logger) (*Node, error) {
 		return nil, fmt.Errorf("node: RESP listen on %s: %w", cfg.RedisAddr, err)
 	}
 	exec.SetAddr(n.RESPAddr())
+	if n.front, err = listenFrontDoors(cfg, exec, n.log); err != nil {
+		n.cancel()
+		n.raft.Close()
+		n.resp.Abort()
+		return nil, err
+	}
 	// Requests forwarded by followers arrive on the Raft port.
 	n.raft.SetForwardHandler(n.resp.ServeInternal)
 	return n, nil
@@ -117,7 +124,7 @@ func (a clusterAdapter) Status() command.ClusterStatus {
 	lid, laddr := a.r.Leader()
 	out := command.ClusterStatus{
 		NodeID: a.r.ID(), RaftAddr: a.r.Addr(), State: st.State, LeaderID: lid, LeaderRaftAddr: laddr,
-		Term: st.Term, CommitIndex: st.CommitIndex, Applied: st.AppliedIndex, LastIndex: st.LastIndex, LastSnapshot: st.LastSnapshot,
+		Term: st.Term, CommitIndex: st.CommitIndex, Applied: st.AppliedIndex, LogApplied: st.LogApplied, LastIndex: st.LastIndex, LastSnapshot: st.LastSnapshot,
 	}
 	members, _ := a.r.Members()
 	for _, m := range members {
@@ -189,6 +196,15 @@ func nodeID(cfg config.Config) (string, error) {
 // RESPAddr returns the bound RESP address (host:port), useful with port 0.
 func (n *Node) RESPAddr() string { return n.resp.Addr().String() }
 
+// GRPCAddr and HTTPAddr return the bound gRPC and REST addresses ("" when
+// that front door is off).
+func (n *Node) GRPCAddr() string { return addrOf(n.front.grpcLn) }
+
+func (n *Node) HTTPAddr() string { return addrOf(n.front.httpLn) }
+
+// Command returns the node's command layer (the API the front doors call).
+func (n *Node) Command() *command.Server { return n.exec }
+
 // Store returns the node's store (tests compare digests).
 func (n *Node) Store() *store.Store { return n.store }
 
@@ -200,6 +216,8 @@ func (n *Node) Run(ctx context.Context) error {
 		"version", config.BuildVersion(),
 		"resp_addr", n.RESPAddr(),
 		"raft_addr", n.raft.Addr(),
+		"grpc_addr", n.GRPCAddr(),
+		"http_addr", n.HTTPAddr(),
 		"data_dir", n.cfg.DataDir,
 		"fsync", n.cfg.Fsync,
 		"pid", os.Getpid())
@@ -210,7 +228,11 @@ func (n *Node) Run(ctx context.Context) error {
 		go n.join(ctx)
 	}
 
+	n.front.serve()
+	stopFront := context.AfterFunc(ctx, n.front.stop)
+	defer stopFront()
 	err := n.resp.Serve(ctx)
+	n.front.stop()
 	stopEngine()
 	if eerr := <-engDone; err == nil {
 		err = eerr
@@ -271,6 +293,7 @@ func (n *Node) Kill() {
 	n.raft.Kill()
 	n.cancel() // requests waiting on the node's context give up
 	n.resp.Abort()
+	n.front.abort()
 }
 
 // Raft returns the node's replication layer (tests and admin).
@@ -284,6 +307,7 @@ func (n *Node) Close() {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_ = n.resp.Serve(ctx)
+	n.front.close()
 	n.cancel()
 	n.raft.Close()
 }

@@ -68,7 +68,7 @@ const (
 const maxCode = 256
 
 // codeNames names every valid code; decoding rejects codes without a name.
-var codeNames = buildNames(baseNames, listNames, hashNames, setNames, zsetNames, pubsubNames, txnNames)
+var codeNames = buildNames(baseNames, listNames, hashNames, setNames, zsetNames, pubsubNames, txnNames, kvNames)
 
 func buildNames(families ...map[Code]string) [maxCode]string {
 	var t [maxCode]string

@@ -356,7 +356,11 @@ type Status struct {
 	State        string // Leader, Follower, Candidate, Shutdown
 	Term         uint64
 	CommitIndex  uint64
-	AppliedIndex uint64
+	AppliedIndex uint64 // the last entry the store has applied (FSM commands only)
+	// LogApplied is the last log entry raft has handed on, including its own
+	// entries that never reach the store (the no-op of each term,
+	// configuration changes): caught up when it reaches CommitIndex.
+	LogApplied   uint64
 	LastIndex    uint64
 	LastSnapshot uint64
 	FirstIndex   uint64 // oldest entry still in the log (older ones are in the snapshot)
@@ -369,7 +373,7 @@ func (rn *Raft) Status() Status {
 	first, _ := rn.logs.FirstIndex()
 	return Status{
 		State: rn.r.State().String(), Term: u("term"), CommitIndex: rn.r.CommitIndex(),
-		AppliedIndex: rn.fsm.applied.Load(), LastIndex: rn.r.LastIndex(), LastSnapshot: u("last_snapshot_index"),
+		AppliedIndex: rn.fsm.applied.Load(), LogApplied: rn.r.AppliedIndex(), LastIndex: rn.r.LastIndex(), LastSnapshot: u("last_snapshot_index"),
 		FirstIndex: first,
 	}
 }

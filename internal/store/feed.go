@@ -50,6 +50,13 @@ type Event struct {
 	// Value and Err are a served pop's reply (ClassServed only).
 	Value any
 	Err   error
+	// StrValue is the key's string value after the change, for events of
+	// keys that hold a string (set, append, incrby, expire, rename_to ...);
+	// nil for other types and for deletions (never nil for a string). It
+	// aliases the store's value, which is never modified within its length
+	// (DESIGN.md), so a listener may keep it after the call but must not
+	// modify it.
+	StrValue []byte
 	// Rev is the store revision of the operation that emitted the event
 	// (strictly increasing across operations; equal within one).
 	Rev uint64
@@ -84,6 +91,28 @@ func (s *Store) emit(db int, class EventClass, name string, key []byte) int64 {
 func (s *Store) emitTo(l Listener, db int, class EventClass, name string, key []byte) int64 {
 	s.ev = Event{DB: db, Class: class, Name: name, Key: key, Rev: s.rev}
 	return l(&s.ev)
+}
+
+// emitStr is emit for a key that holds a string after the change: the
+// event carries the value (Event.StrValue).
+func (s *Store) emitStr(db int, class EventClass, name string, key, val []byte) int64 {
+	if l := s.listener.Load(); l != nil {
+		if val == nil {
+			val = []byte{} // a string is present: nil means "not a string"
+		}
+		s.ev = Event{DB: db, Class: class, Name: name, Key: key, Rev: s.rev, StrValue: val}
+		return (*l)(&s.ev)
+	}
+	return 0
+}
+
+// emitEntry is emit for a key that still exists after the change: a
+// string's value rides along.
+func (s *Store) emitEntry(db int, class EventClass, name string, key []byte, e *entry) int64 {
+	if e.typ == TypeString {
+		return s.emitStr(db, class, name, key, e.str)
+	}
+	return s.emit(db, class, name, key)
 }
 
 // emitMsg sends a published message to the listener.

@@ -76,7 +76,7 @@ func applyExpire(s *Store, o *op.Op) (any, error) {
 	s.preserve(d, e)
 	s.setExpire(d, e, at)
 	e.rev = s.rev
-	s.emit(o.DB, ClassGeneric, "expire", o.Args[0])
+	s.emitEntry(o.DB, ClassGeneric, "expire", o.Args[0], e)
 	return int64(1), nil
 }
 
@@ -92,7 +92,7 @@ func applyPersist(s *Store, o *op.Op) (any, error) {
 	s.preserve(d, e)
 	s.setExpire(d, e, 0)
 	e.rev = s.rev
-	s.emit(o.DB, ClassGeneric, "persist", o.Args[0])
+	s.emitEntry(o.DB, ClassGeneric, "persist", o.Args[0], e)
 	return int64(1), nil
 }
 
@@ -123,7 +123,7 @@ func applyRename(s *Store, o *op.Op) (any, error) {
 	s.deleteEntry(d, src)
 	s.put(d, nil, dst, e.value, e.expireAt)
 	s.emit(o.DB, ClassGeneric, "rename_from", src)
-	s.emit(o.DB, ClassGeneric, "rename_to", dst)
+	s.emitEntry(o.DB, ClassGeneric, "rename_to", dst, e)
 	return int64(1), nil
 }
 
@@ -149,7 +149,7 @@ func applyCopy(s *Store, o *op.Op) (any, error) {
 		s.deleteEntry(dd, dst)
 	}
 	s.put(dd, nil, dst, cloneValue(e.value), e.expireAt)
-	s.emit(int(dstDB), ClassGeneric, "copy_to", dst)
+	s.emitEntry(int(dstDB), ClassGeneric, "copy_to", dst, e)
 	return int64(1), nil
 }
 
@@ -179,7 +179,7 @@ func applyMove(s *Store, o *op.Op) (any, error) {
 	s.deleteEntry(d, key)
 	s.put(dd, nil, key, e.value, e.expireAt)
 	s.emit(o.DB, ClassGeneric, "move_from", key)
-	s.emit(int(dstDB), ClassGeneric, "move_to", key)
+	s.emitEntry(int(dstDB), ClassGeneric, "move_to", key, e)
 	return int64(1), nil
 }
 

@@ -327,6 +327,9 @@ func (s *Store) Restore(r io.Reader) error {
 	copy(s.dbs, dbs) // same length: Databases() reads len(s.dbs) without the lock
 	s.rev = rev
 	s.snap = nil // its databases are no longer the store's: nothing to preserve
+	// The whole state was replaced: the change feed says so (watches restart
+	// their history, blocked clients and tracking caches recheck everything).
+	s.emit(-1, ClassDB, "restore", nil)
 	return nil
 }
 

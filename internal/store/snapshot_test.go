@@ -122,7 +122,7 @@ func (g *opGen) next() op.Op {
 // familyGens lists each data-type family's generator: it sets o.Code and
 // o.Args to one of its operations, on keys from g.key().
 func familyGens() []func(g *opGen, o *op.Op) {
-	return []func(g *opGen, o *op.Op){genList, genHash, genSet, genZSet, genOther}
+	return []func(g *opGen, o *op.Op){genList, genHash, genSet, genZSet, genOther, genKV}
 }
 
 // fill returns n plain SETs, so that a test's keyspace is not left nearly

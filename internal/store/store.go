@@ -209,7 +209,7 @@ type applyFunc func(*Store, *op.Op) (any, error)
 
 // applyTable maps each op code to its apply function. It is built once from
 // the per-family tables (strings.go, keys.go) and never changed.
-var applyTable = buildApplyTable(stringApply, keyApply, listApply, hashApply, setApply, zsetApply, otherApply)
+var applyTable = buildApplyTable(stringApply, keyApply, listApply, hashApply, setApply, zsetApply, otherApply, kvApply)
 
 func buildApplyTable(families ...map[op.Code]applyFunc) []applyFunc {
 	t := make([]applyFunc, 256)

@@ -78,9 +78,9 @@ func applySet(s *Store, o *op.Op) (any, error) {
 		at = e.expireAt
 	}
 	s.put(d, e, key, strValue(o.Args[1]), at)
-	s.emit(o.DB, ClassString, "set", key)
+	s.emitStr(o.DB, ClassString, "set", key, o.Args[1])
 	if expire {
-		s.emit(o.DB, ClassGeneric, "expire", key)
+		s.emitStr(o.DB, ClassGeneric, "expire", key, o.Args[1])
 	}
 	if flags&op.SetGet == 0 {
 		return int64(1), nil
@@ -97,7 +97,7 @@ func applyMSet(s *Store, o *op.Op) (any, error) {
 	for i := 0; i < len(o.Args); i += 2 {
 		k := o.Args[i]
 		s.put(d, s.lookupWrite(d, k, o.Time), k, strValue(o.Args[i+1]), 0)
-		s.emit(o.DB, ClassString, "set", k)
+		s.emitStr(o.DB, ClassString, "set", k, o.Args[i+1])
 	}
 	return nil, nil
 }
@@ -114,7 +114,7 @@ func applyMSetNX(s *Store, o *op.Op) (any, error) {
 	}
 	for i := 0; i < len(o.Args); i += 2 {
 		s.setEntry(d, o.Args[i], strValue(o.Args[i+1]), 0)
-		s.emit(o.DB, ClassString, "set", o.Args[i])
+		s.emitStr(o.DB, ClassString, "set", o.Args[i], o.Args[i+1])
 	}
 	return int64(1), nil
 }
@@ -165,7 +165,7 @@ func applyGetEx(s *Store, o *op.Op) (any, error) {
 		s.preserve(d, e)
 		s.setExpire(d, e, 0)
 		e.rev = s.rev
-		s.emit(o.DB, ClassGeneric, "persist", o.Args[0])
+		s.emitStr(o.DB, ClassGeneric, "persist", o.Args[0], v)
 	case at > 0 && at <= o.Time:
 		s.deleteEntry(d, o.Args[0])
 		s.emit(o.DB, ClassGeneric, "del", o.Args[0])
@@ -173,7 +173,7 @@ func applyGetEx(s *Store, o *op.Op) (any, error) {
 		s.preserve(d, e)
 		s.setExpire(d, e, at)
 		e.rev = s.rev
-		s.emit(o.DB, ClassGeneric, "expire", o.Args[0])
+		s.emitStr(o.DB, ClassGeneric, "expire", o.Args[0], v)
 	}
 	return v, nil
 }
@@ -189,7 +189,7 @@ func applyAppend(s *Store, o *op.Op) (any, error) {
 	}
 	if e == nil {
 		s.put(d, nil, o.Args[0], strValue(o.Args[1]), 0)
-		s.emit(o.DB, ClassString, "append", o.Args[0])
+		s.emitStr(o.DB, ClassString, "append", o.Args[0], o.Args[1])
 		return int64(len(o.Args[1])), nil
 	}
 	if len(v)+len(o.Args[1]) > MaxStringLen {
@@ -200,7 +200,7 @@ func applyAppend(s *Store, o *op.Op) (any, error) {
 	s.preserve(d, e)
 	e.str = append(v, o.Args[1]...)
 	e.rev = s.rev
-	s.emit(o.DB, ClassString, "append", o.Args[0])
+	s.emitStr(o.DB, ClassString, "append", o.Args[0], e.str)
 	return int64(len(v) + len(o.Args[1])), nil
 }
 
@@ -235,7 +235,7 @@ func applySetRange(s *Store, o *op.Op) (any, error) {
 		e.str = nv
 		e.rev = s.rev
 	}
-	s.emit(o.DB, ClassString, "setrange", o.Args[0])
+	s.emitStr(o.DB, ClassString, "setrange", o.Args[0], nv)
 	return int64(n), nil
 }
 
@@ -270,7 +270,7 @@ func applyIncrBy(s *Store, o *op.Op) (any, error) {
 		e.str = nv
 		e.rev = s.rev
 	}
-	s.emit(o.DB, ClassString, "incrby", o.Args[0])
+	s.emitStr(o.DB, ClassString, "incrby", o.Args[0], nv)
 	return cur, nil
 }
 
@@ -305,7 +305,7 @@ func applyIncrByFloat(s *Store, o *op.Op) (any, error) {
 		e.str = nv
 		e.rev = s.rev
 	}
-	s.emit(o.DB, ClassString, "incrbyfloat", o.Args[0])
+	s.emitStr(o.DB, ClassString, "incrbyfloat", o.Args[0], nv)
 	return nv, nil
 }
 

@@ -47,6 +47,8 @@ type Member struct {
 	iso      bool
 	RESPAddr string
 	RaftAddr string
+	GRPCAddr string // gRPC front door
+	HTTPAddr string // REST front door
 }
 
 // Option changes a member's configuration before it first starts.
@@ -102,8 +104,10 @@ func (c *Cluster) start(m *Member) {
 	m.node, m.cancel, m.done = nd, cancel, done
 	m.RESPAddr = nd.RESPAddr()
 	m.RaftAddr = nd.Raft().Addr()
+	m.GRPCAddr, m.HTTPAddr = nd.GRPCAddr(), nd.HTTPAddr()
 	// A restart reuses the same ports and data dir.
 	m.cfg.RedisAddr, m.cfg.RaftAddr = m.RESPAddr, m.RaftAddr
+	m.cfg.GRPCAddr, m.cfg.HTTPAddr = m.GRPCAddr, m.HTTPAddr
 	m.cfg.Join = ""
 	m.iso = false
 	m.mu.Unlock()

@@ -1,0 +1,117 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/skiffdb/skiff/internal/command"
+	"github.com/skiffdb/skiff/internal/config"
+	"github.com/skiffdb/skiff/internal/grpcapi"
+	"github.com/skiffdb/skiff/internal/httpapi"
+)
+
+// frontDoors are the gRPC and REST servers: thin translators onto the
+// command layer, each on its own listener (either may be off).
+type frontDoors struct {
+	grpcLn, httpLn net.Listener
+	grpc           *grpcapi.Server
+	http           *http.Server
+	log            *slog.Logger
+}
+
+// listenFrontDoors binds the gRPC and HTTP listeners, so a port in use is
+// reported by New, before Run.
+func listenFrontDoors(cfg config.Config, api *command.Server, log *slog.Logger) (*frontDoors, error) {
+	fd := &frontDoors{log: log}
+	if cfg.GRPCAddr != "" {
+		ln, err := net.Listen("tcp", cfg.GRPCAddr)
+		if err != nil {
+			return nil, fmt.Errorf("node: gRPC listen on %s: %w", cfg.GRPCAddr, err)
+		}
+		fd.grpcLn = ln
+		fd.grpc = grpcapi.New(grpcapi.Options{API: api, Logger: log.With("component", "grpc")})
+	}
+	if cfg.HTTPAddr != "" {
+		ln, err := net.Listen("tcp", cfg.HTTPAddr)
+		if err != nil {
+			fd.close()
+			return nil, fmt.Errorf("node: HTTP listen on %s: %w", cfg.HTTPAddr, err)
+		}
+		fd.httpLn = ln
+		h := httpapi.New(httpapi.Options{API: api, Logger: log.With("component", "http"), Version: config.BuildVersion()})
+		fd.http = &http.Server{
+			Handler:           h,
+			ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog:          slog.NewLogLogger(log.With("component", "http").Handler(), slog.LevelDebug),
+		}
+		fd.http.RegisterOnShutdown(h.Close) // ends watch streams, which Shutdown would wait for
+	}
+	return fd, nil
+}
+
+// serve runs both servers until stop; errors other than a clean stop are
+// logged.
+func (fd *frontDoors) serve() {
+	if fd.grpc != nil {
+		go func() {
+			if err := fd.grpc.Serve(fd.grpcLn); err != nil {
+				fd.log.Error("gRPC server stopped", "err", err)
+			}
+		}()
+	}
+	if fd.http != nil {
+		go func() {
+			if err := fd.http.Serve(fd.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				fd.log.Error("HTTP server stopped", "err", err)
+			}
+		}()
+	}
+}
+
+// stop stops accepting and lets requests in flight finish for a short while
+// (watch streams are cut: their clients resume from their last token).
+func (fd *frontDoors) stop() {
+	if fd.http != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		if err := fd.http.Shutdown(ctx); err != nil {
+			fd.http.Close()
+		}
+		cancel()
+	}
+	if fd.grpc != nil {
+		fd.grpc.Stop()
+	}
+}
+
+// close releases listeners of servers that never served.
+func (fd *frontDoors) close() {
+	if fd.grpcLn != nil {
+		fd.grpcLn.Close()
+	}
+	if fd.httpLn != nil {
+		fd.httpLn.Close()
+	}
+}
+
+// abort closes everything at once (Kill).
+func (fd *frontDoors) abort() {
+	if fd.http != nil {
+		fd.http.Close()
+	}
+	if fd.grpc != nil {
+		fd.grpc.GRPC().Stop()
+		fd.grpc.Stop()
+	}
+}
+
+func addrOf(ln net.Listener) string {
+	if ln == nil {
+		return ""
+	}
+	return ln.Addr().String()
+}
