@@ -3,6 +3,7 @@ package command
 import (
 	"bytes"
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"time"
@@ -567,4 +568,12 @@ func (s *Server) Ready() (ok bool, reason string) {
 		return false, "applying the log: applied " + uitoa(st.LogApplied) + " of " + uitoa(st.CommitIndex)
 	}
 	return true, ""
+}
+
+// CheckPassword reports whether pass is the password clients must send
+// (requirepass); true when none is set. gRPC and REST call it for every
+// request, as RESP requires AUTH.
+func (s *Server) CheckPassword(pass string) bool {
+	want := s.params.Get("requirepass")
+	return want == "" || subtle.ConstantTimeCompare([]byte(want), []byte(pass)) == 1
 }

@@ -6,12 +6,14 @@ import (
 	"log/slog"
 	"net"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/reflection"
 	"google.golang.org/grpc/status"
 
@@ -170,8 +172,30 @@ func (s *Server) unaryInterceptor(ctx context.Context, req any, info *grpc.Unary
 			resp, err = nil, status.Error(codes.Internal, "internal error")
 		}
 	}()
+	if err := s.authorize(ctx, info.FullMethod); err != nil {
+		return nil, err
+	}
 	resp, err = handler(ctx, req)
 	return resp, s.mapError(info.FullMethod, err)
+}
+
+// authorize checks the password when requirepass is set: clients send
+// metadata "authorization: Bearer <password>". Health and reflection stay
+// open (probes and grpcurl list need no secret).
+func (s *Server) authorize(ctx context.Context, method string) error {
+	if strings.HasPrefix(method, "/grpc.health.v1.") || strings.HasPrefix(method, "/grpc.reflection.") {
+		return nil
+	}
+	pass := ""
+	if md, ok := metadata.FromIncomingContext(ctx); ok {
+		if v := md.Get("authorization"); len(v) > 0 {
+			pass, _ = strings.CutPrefix(v[0], "Bearer ")
+		}
+	}
+	if !s.api.CheckPassword(pass) {
+		return status.Error(codes.Unauthenticated, "NOAUTH: send metadata 'authorization: Bearer <requirepass>'")
+	}
+	return nil
 }
 
 // streamInterceptor is unaryInterceptor for streams.
@@ -182,6 +206,9 @@ func (s *Server) streamInterceptor(srv any, ss grpc.ServerStream, info *grpc.Str
 			err = status.Error(codes.Internal, "internal error")
 		}
 	}()
+	if err := s.authorize(ss.Context(), info.FullMethod); err != nil {
+		return err
+	}
 	return s.mapError(info.FullMethod, handler(srv, ss))
 }
 

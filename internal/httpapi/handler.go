@@ -44,6 +44,7 @@ type keyspace interface {
 	RemoveMember(id string) error
 	TransferLeader(id string) error
 	Ready() (ok bool, reason string)
+	CheckPassword(pass string) bool
 }
 
 // Handler serves the REST API. It is an http.Handler safe for concurrent
@@ -143,6 +144,12 @@ const kvPrefix = "/v1/kv/"
 //   - Requests no route matches get JSON errors (404 not_found, 405
 //     method_not_allowed with Allow) instead of ServeMux's plain text.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !h.authorized(r) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="skiff"`)
+		writeJSON(w, http.StatusUnauthorized, errorBody(&apiError{status: http.StatusUnauthorized, code: "unauthenticated",
+			msg: "NOAUTH: send 'Authorization: Bearer <requirepass>' (or HTTP basic auth with the password)"}))
+		return
+	}
 	if ep := r.URL.EscapedPath(); strings.HasPrefix(ep, kvPrefix) {
 		key, err := url.PathUnescape(ep[len(kvPrefix):])
 		if err != nil {
@@ -237,3 +244,18 @@ func (w *routeErrorWriter) Write(b []byte) (int, error) {
 }
 
 func (w *routeErrorWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// authorized checks the password when requirepass is set: "Authorization:
+// Bearer <password>" or HTTP basic auth (any user, the password). The
+// liveness and readiness probes and the greeting stay open.
+func (h *Handler) authorized(r *http.Request) bool {
+	switch p := r.URL.Path; {
+	case p == "/healthz", p == "/readyz", strings.HasPrefix(p, "/hello/"):
+		return true
+	}
+	pass, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok {
+		_, pass, _ = r.BasicAuth()
+	}
+	return h.api.CheckPassword(pass)
+}

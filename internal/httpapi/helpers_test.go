@@ -201,6 +201,8 @@ func (f *fakeAPI) emitLocked(ev command.WatchEvent) {
 	f.changed = make(chan struct{})
 }
 
+func (f *fakeAPI) CheckPassword(string) bool { return true }
+
 func (f *fakeAPI) Get(ctx context.Context, req command.GetRequest) (command.KV, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
