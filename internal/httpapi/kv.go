@@ -52,14 +52,8 @@ func pathKey(r *http.Request) ([]byte, error) {
 // ETag, Skiff-Revision and Skiff-Expire-At; JSON when Accept lists
 // application/json. If-None-Match with the current ETag answers 304.
 func (h *Handler) kvGet(w http.ResponseWriter, r *http.Request) {
-	q, err := parseQuery(r, "consistency", "db", "encoding")
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	key, err := pathKey(r)
-	if err != nil {
-		h.fail(w, r, err)
+	q, key, ok := h.keyQuery(w, r, "consistency", "db", "encoding")
+	if !ok {
 		return
 	}
 	req := command.GetRequest{Key: key}
@@ -120,16 +114,11 @@ type writeResultJSON struct {
 // ?if_absent=true or If-None-Match: * (create only); when one fails the
 // answer is 412 with the key's current revision.
 func (h *Handler) kvPut(w http.ResponseWriter, r *http.Request) {
-	q, err := parseQuery(r, "ttl", "if_revision", "if_absent", "db")
-	if err != nil {
-		h.fail(w, r, err)
+	q, key, ok := h.keyQuery(w, r, "ttl", "if_revision", "if_absent", "db")
+	if !ok {
 		return
 	}
-	key, err := pathKey(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
+	var err error
 	req := command.PutRequest{Key: key}
 	if req.DB, err = q.db(); err == nil {
 		req.TTL, err = q.duration("ttl")
@@ -196,16 +185,11 @@ func (h *Handler) kvPut(w http.ResponseWriter, r *http.Request) {
 // 404 when there is no such key; 412 (with the current revision, 0 when
 // absent) when the condition fails.
 func (h *Handler) kvDelete(w http.ResponseWriter, r *http.Request) {
-	q, err := parseQuery(r, "if_revision", "db")
-	if err != nil {
-		h.fail(w, r, err)
+	q, key, ok := h.keyQuery(w, r, "if_revision", "db")
+	if !ok {
 		return
 	}
-	key, err := pathKey(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
+	var err error
 	req := command.DeleteRequest{Key: key}
 	if req.DB, err = q.db(); err == nil {
 		req.IfRevision, err = ifRevision(q, r)
@@ -375,4 +359,18 @@ func (h *Handler) kvRange(w http.ResponseWriter, r *http.Request) {
 		out.NextCursor = encodeCursor(res.KVs[len(res.KVs)-1].Key)
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// keyQuery parses the query string (allowing only names) and the key in
+// the path of a /v1/kv/{key...} request; on failure it has answered.
+func (h *Handler) keyQuery(w http.ResponseWriter, r *http.Request, names ...string) (query, []byte, bool) {
+	q, err := parseQuery(r, names...)
+	if err == nil {
+		var key []byte
+		if key, err = pathKey(r); err == nil {
+			return q, key, true
+		}
+	}
+	h.fail(w, r, err)
+	return query{}, nil, false
 }
