@@ -30,6 +30,10 @@ func run(args []string) int {
 			return runDevCluster(args[1:], os.Stdout, os.Stderr)
 		case "cluster":
 			return runCluster(args[1:], config.LookupEnv, os.Stdout, os.Stderr)
+		case "backup":
+			return runBackup(args[1:], config.LookupEnv, os.Stdout, os.Stderr)
+		case "restore":
+			return runRestore(args[1:], config.LookupEnv, os.Stdout, os.Stderr)
 		case "help":
 			args = []string{"--help"}
 		case "server":
@@ -75,9 +79,12 @@ const subcommandUsage = `Usage:
   skiff dev-cluster [flags]       run a local N-node cluster as child processes, for development
   skiff cluster <command> [flags] administer a running cluster: members, status, add, remove,
                                   transfer, snapshot
+  skiff backup --to FILE [flags]  download a backup of every database from any member
+  skiff restore --from FILE [flags]
+                                  replace the whole cluster's data with a backup
   skiff version                   print the version
 
-"skiff dev-cluster --help" and "skiff cluster --help" describe those two.
+"skiff <dev-cluster|cluster|backup|restore> --help" describes each.
 `
 
 // withSubcommands replaces the Usage block of config.Parse's usage text (the

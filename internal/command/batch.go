@@ -83,7 +83,11 @@ func (s *Server) FlushBatch(c *Client, w *resp.Writer) {
 	var results []store.Result
 	var perr error
 	if b.ops > 0 {
-		results, perr = s.eng.ProposeBatch(s.ctx, b.entry, b.ops)
+		if tr := s.tracer(); tr == nil {
+			results, perr = s.eng.ProposeBatch(s.ctx, b.entry, b.ops)
+		} else {
+			results, perr = s.proposeBatchTraced(tr, c, b) // trace.go
+		}
 	}
 	ctx := &c.ctx
 	ctx.W = w

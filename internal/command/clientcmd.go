@@ -146,9 +146,22 @@ func cmdClientSetInfo(c *Ctx) {
 	c.OK()
 }
 
-// appendClientInfo appends Redis 7.2's CLIENT LIST line for s (without the
-// newline). Fields skiff does not track (buffers, memory, fd) read 0 or -1.
-func appendClientInfo(b []byte, s Snapshot) []byte {
+// clientView is a client's CLIENT LIST line: its Snapshot and what the
+// command layer adds (snapshot).
+type clientView struct {
+	Snapshot
+	multi   int   // commands queued in MULTI; -1 outside a transaction
+	omem    int64 // pushed bytes not yet written (Conn.Pending)
+	monitor bool  // MONITOR is on
+}
+
+// appendClientInfo appends Redis 7.2's CLIENT LIST line for v (without the
+// newline). Fields skiff does not track (fd, the query and reply buffers
+// and their memory) read 0 or -1; omem is the bytes of pushed messages
+// (pub/sub, invalidations, MONITOR) not yet written, and tot-mem counts
+// them too.
+func appendClientInfo(b []byte, v clientView) []byte {
+	s := &v.Snapshot
 	b = append(b, "id="...)
 	b = strconv.AppendInt(b, s.ID, 10)
 	b = append(b, " addr="...)
@@ -163,11 +176,18 @@ func appendClientInfo(b []byte, s Snapshot) []byte {
 	b = strconv.AppendInt(b, s.IdleSec, 10)
 	b = append(b, " flags="...)
 	n := len(b)
-	if s.Blocked {
-		b = append(b, 'b')
+	// In Redis's order (getClientInfoString).
+	if v.monitor {
+		b = append(b, 'O')
 	}
 	if s.Sub+s.PSub+s.SSub > 0 {
 		b = append(b, 'P')
+	}
+	if v.multi >= 0 {
+		b = append(b, 'x')
+	}
+	if s.Blocked {
+		b = append(b, 'b')
 	}
 	if s.Tracking {
 		b = append(b, 't')
@@ -189,7 +209,17 @@ func appendClientInfo(b []byte, s Snapshot) []byte {
 	b = strconv.AppendInt(b, int64(s.PSub), 10)
 	b = append(b, " ssub="...)
 	b = strconv.AppendInt(b, int64(s.SSub), 10)
-	b = append(b, " multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd="...)
+	b = append(b, " multi="...)
+	b = strconv.AppendInt(b, int64(v.multi), 10)
+	b = append(b, " qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem="...)
+	b = strconv.AppendInt(b, v.omem, 10)
+	b = append(b, " tot-mem="...)
+	b = strconv.AppendInt(b, v.omem, 10)
+	b = append(b, " events=r"...)
+	if v.omem > 0 {
+		b = append(b, 'w')
+	}
+	b = append(b, " cmd="...)
 	b = append(b, s.LastCmd...)
 	b = append(b, " user=default redir="...)
 	b = strconv.AppendInt(b, s.Redir, 10)
@@ -204,9 +234,13 @@ func appendClientInfo(b []byte, s Snapshot) []byte {
 
 // snapshot returns cl's listing as seen by the command running in c: for
 // the calling client the current command and no idle time, as Redis shows
-// them (it records the command before running it).
-func snapshot(c *Ctx, cl *Client, now time.Time) Snapshot {
-	s := cl.Snapshot(now)
+// them (it records the command before running it). A transaction's state
+// is owned by its connection goroutine, so only the caller's shows (flag x
+// and multi: inside EXEC, the commands it runs, and cmd=exec as in Redis);
+// other clients read multi=-1.
+func snapshot(c *Ctx, cl *Client, now time.Time) clientView {
+	v := clientView{Snapshot: cl.Snapshot(now), multi: -1}
+	s := &v.Snapshot
 	h := &c.Srv.pubsub
 	h.mu.RLock()
 	s.Sub, s.PSub, s.SSub = cl.subs.count(subChannel), cl.subs.count(subPattern), cl.subs.count(subShard)
@@ -219,11 +253,21 @@ func snapshot(c *Ctx, cl *Client, now time.Time) Snapshot {
 		s.Redir = cl.trk.redir
 	}
 	t.mu.Unlock()
+	if cl.Conn != nil {
+		v.omem = cl.Conn.Pending()
+	}
+	v.monitor = c.Srv.intro.mon.has(cl)
 	if cl == c.Client {
 		s.LastCmd = c.Cmd.Name
 		s.IdleSec = 0
+		switch {
+		case c.txn != nil:
+			v.multi, s.LastCmd = len(c.txn.steps), "exec"
+		case cl.tx.multi:
+			v.multi = len(cl.tx.queue)
+		}
 	}
-	return s
+	return v
 }
 
 func cmdClientInfo(c *Ctx) {

@@ -49,7 +49,9 @@ func clusterCommands() []*Command {
 		return &Command{Name: clusterCmd + "|" + name, Arity: arity, Flags: Admin | Stale | NoScript, Group: g, Since: "skiff 0.1", Summary: summary, Handler: h}
 	}
 	return []*Command{
-		{Name: strings.ToLower(engine.FwdCommand), Arity: -5, Flags: NoAuth | NoScript, Group: g, Since: "skiff 0.1",
+		// Arity -4: SKIFF.FWD <db> <proto> <command>; the command may have no
+		// arguments (DBSIZE, SKIFF.APPLIED).
+		{Name: strings.ToLower(engine.FwdCommand), Arity: -4, Flags: NoAuth | NoScript, Group: g, Since: "skiff 0.1",
 			Summary: "Internal: a request forwarded by a follower (accepted only from other nodes).", Handler: cmdFwd},
 		{Name: clusterCmd, Arity: -2, Group: g, Since: "skiff 0.1", Summary: "skiff cluster administration.", Subcommands: map[string]*Command{
 			"members":  sub("members", 2, cmdClusterMembers, "Lists the members: id, raft address, voter, leader, self."),
@@ -74,15 +76,26 @@ func clusterCommands() []*Command {
 	}
 }
 
-// cmdFwd runs a forwarded request: SKIFF.FWD <db> <proto> <command> [args...].
+// cmdFwd runs a forwarded request: SKIFF.FWD [<traceparent>] <db> <proto>
+// <command> [args...]; with a traceparent, in a span continuing the
+// follower's trace (trace.go).
 func cmdFwd(c *Ctx) {
 	cl := c.Client
 	if !cl.Internal {
 		c.ErrorString(unknownCommand(c.Args))
 		return
 	}
-	db, err1 := ParseInt(c.Args[1])
-	proto, err2 := ParseInt(c.Args[2])
+	args := c.Args
+	var tp []byte
+	if engine.IsTraceparent(args[1]) {
+		if !checkArity(c.Cmd.Arity, len(args)-1) { // the arity without the traceparent
+			c.WrongArity()
+			return
+		}
+		tp, args = args[1], args[1:]
+	}
+	db, err1 := ParseInt(args[1])
+	proto, err2 := ParseInt(args[2])
 	if err1 != nil || err2 != nil || db < 0 || (proto != 2 && proto != 3) {
 		c.SyntaxError()
 		return
@@ -90,7 +103,11 @@ func cmdFwd(c *Ctx) {
 	cl.SelectDB(int(db))
 	cl.SetProto(int(proto))
 	c.W.SetProto(int(proto))
-	srv, w, inner := c.Srv, c.W, c.Args[3:]
+	srv, w, inner := c.Srv, c.W, args[3:]
+	if tp != nil {
+		srv.execForwarded(cl, tp, inner, w)
+		return
+	}
 	srv.Exec(cl, inner, w) // reuses c: nothing of c is touched after this
 }
 

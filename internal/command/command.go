@@ -78,6 +78,7 @@ type cmdStats struct {
 	usec     atomic.Int64
 	failed   atomic.Int64
 	rejected atomic.Int64
+	hist     atomic.Pointer[cmdHist] // latency histogram, allocated at the first call (latency.go)
 }
 
 // Table is the command table: immutable after construction.

@@ -20,8 +20,8 @@ type infoSection struct {
 	gen   func(s *Server, c *Ctx, w *infoWriter)
 }
 
-// infoSections lists the sections in Redis's output order. Latencystats is
-// left out: skiff keeps no per-command latency histograms.
+// infoSections lists the sections in Redis's output order, with skiff's
+// Raft section after Replication.
 func infoSections() []infoSection {
 	return []infoSection{
 		{"server", "Server", true, infoServer},
@@ -30,10 +30,12 @@ func infoSections() []infoSection {
 		{"persistence", "Persistence", true, infoPersistence},
 		{"stats", "Stats", true, infoStats},
 		{"replication", "Replication", true, infoReplication},
+		{"raft", "Raft", true, infoRaft},
 		{"cpu", "CPU", true, infoCPU},
 		{"modules", "Modules", true, func(*Server, *Ctx, *infoWriter) {}},
 		{"commandstats", "Commandstats", false, infoCommandStats},
 		{"errorstats", "Errorstats", true, infoErrorStats},
+		{"latencystats", "Latencystats", false, infoLatencyStats},
 		{"cluster", "Cluster", true, func(_ *Server, _ *Ctx, w *infoWriter) { w.field("cluster_enabled", "0") }},
 		{"keyspace", "Keyspace", true, infoKeyspace},
 	}
@@ -63,7 +65,7 @@ func cmdInfo(c *Ctx) {
 }
 
 // infoString renders the selected sections: none selects "default"; "all"
-// adds commandstats; "everything" is all of them.
+// adds commandstats and latencystats; "everything" is all of them.
 func (s *Server) infoString(c *Ctx, args [][]byte) []byte {
 	sections := infoSections()
 	want := make(map[string]bool)
@@ -432,6 +434,61 @@ func infoCommandStats(s *Server, _ *Ctx, w *infoWriter) {
 	}
 }
 
+// infoLatencyStats writes each timed command's latency percentiles
+// (latency-tracking-info-percentiles), as Redis 7: nothing when
+// latency-tracking is off.
+func infoLatencyStats(s *Server, _ *Ctx, w *infoWriter) {
+	if !s.params.intro.tracking.Load() {
+		return
+	}
+	var ps []float64
+	if p := s.params.intro.percentiles.Load(); p != nil {
+		ps = *p
+	}
+	for _, cmd := range s.table.All() {
+		appendLatencyStat(w, cmd, ps)
+		for _, sub := range sortedSubcommands(cmd) {
+			appendLatencyStat(w, sub, ps)
+		}
+	}
+}
+
+// infoRaft describes this node's Raft state: raft_enabled:0 without
+// replication (unit tests).
+func infoRaft(s *Server, _ *Ctx, w *infoWriter) {
+	if s.cluster == nil {
+		w.field("raft_enabled", "0")
+		return
+	}
+	st := s.cluster.Status()
+	u := func(name string, v uint64) { w.field(name, strconv.FormatUint(v, 10)) }
+	w.field("raft_enabled", "1")
+	w.field("raft_node_id", st.NodeID)
+	w.field("raft_addr", st.RaftAddr)
+	w.field("raft_state", strings.ToLower(st.State))
+	u("raft_term", st.Term)
+	w.field("raft_leader_id", st.LeaderID)
+	w.field("raft_leader_addr", st.LeaderRaftAddr)
+	u("raft_commit_index", st.CommitIndex)
+	u("raft_applied_index", st.Applied)
+	u("raft_log_applied_index", st.LogApplied)
+	u("raft_last_log_index", st.LastIndex)
+	u("raft_last_snapshot_index", st.LastSnapshot)
+	voters := 0
+	for _, m := range st.Members {
+		if m.Voter {
+			voters++
+		}
+	}
+	w.int("raft_members", int64(len(st.Members)))
+	w.int("raft_voters", int64(voters))
+	for i, m := range st.Members {
+		w.field("raft_member"+strconv.Itoa(i), "id="+m.ID+",addr="+m.RaftAddr+
+			",voter="+strconv.Itoa(int(b2i(m.Voter)))+",leader="+strconv.Itoa(int(b2i(m.Leader)))+
+			",self="+strconv.Itoa(int(b2i(m.Self))))
+	}
+}
+
 func infoErrorStats(s *Server, _ *Ctx, w *infoWriter) {
 	for _, e := range s.fam.errors.snapshot() {
 		w.field("errorstat_"+infoSafe(e[0]), "count="+e[1])
@@ -472,4 +529,5 @@ func (st *cmdStats) reset() {
 	st.usec.Store(0)
 	st.failed.Store(0)
 	st.rejected.Store(0)
+	st.hist.Store(nil)
 }

@@ -41,8 +41,8 @@ func srvInfo(t *testing.T, sc *srvConn, args ...string) (titles []string, fields
 func TestInfo_SectionSelection(t *testing.T) {
 	s := srvNew(t, nil)
 	sc := srvDial(t, s, "127.0.0.1:5001")
-	def := "Server Clients Memory Persistence Stats Replication CPU Modules Errorstats Cluster Keyspace"
-	all := "Server Clients Memory Persistence Stats Replication CPU Modules Commandstats Errorstats Cluster Keyspace"
+	def := "Server Clients Memory Persistence Stats Replication Raft CPU Modules Errorstats Cluster Keyspace"
+	all := "Server Clients Memory Persistence Stats Replication Raft CPU Modules Commandstats Errorstats Latencystats Cluster Keyspace"
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -55,7 +55,8 @@ func TestInfo_SectionSelection(t *testing.T) {
 		{srvA("commandstats"), "Commandstats"},
 		{srvA("cluster", "cluster"), "Cluster"},
 		{srvA("nosuch"), ""},
-		{srvA("default", "commandstats"), all},
+		{srvA("default", "commandstats"), "Server Clients Memory Persistence Stats Replication Raft CPU Modules Commandstats Errorstats Cluster Keyspace"},
+		{srvA("latencystats", "raft"), "Raft Latencystats"},
 	} {
 		titles, _ := srvInfo(t, sc, tc.args...)
 		if got := strings.Join(titles, " "); got != tc.want {

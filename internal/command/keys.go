@@ -60,8 +60,8 @@ func objectSubcommands() map[string]*Command {
 	}
 }
 
-// writeHelp writes a HELP reply in Redis's shape: the header, the lines,
-// and the closing HELP lines.
+// writeHelp writes a HELP reply as Redis 7.0 does (addReplyHelp): the
+// header, the lines, then "HELP" and "    Prints this help.".
 func writeHelp(c *Ctx, header string, lines ...string) {
 	c.W.WriteArrayLen(len(lines) + 3)
 	c.W.WriteSimple(header)
@@ -69,7 +69,7 @@ func writeHelp(c *Ctx, header string, lines ...string) {
 		c.W.WriteSimple(l)
 	}
 	c.W.WriteSimple("HELP")
-	c.W.WriteSimple("    Print this help.")
+	c.W.WriteSimple("    Prints this help.")
 }
 
 func cmdDel(c *Ctx) { c.Propose(c.NewOp(op.Del, c.Args[1:]...), ReplyInt) }

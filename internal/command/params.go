@@ -59,7 +59,10 @@ type Params struct {
 	// notify is notify-keyspace-events parsed for the apply goroutine
 	// (notify.go); set with the parameter, under mu.
 	notify notifyState
-	mu     struct {
+	// intro caches the SLOWLOG/LATENCY thresholds and latency tracking for
+	// the command path (slowlog.go); set with the parameters, under mu.
+	intro introConfig
+	mu    struct {
 		sync.RWMutex
 		vals map[string]string // by canonical name
 	}
@@ -78,6 +81,7 @@ func newParams(initial map[string]string) (*Params, error) {
 		}
 		p.mu.vals[s.name] = s.def
 	}
+	p.intro.load(p.mu.vals)
 	for k, v := range initial {
 		spec, ok := p.names[strings.ToLower(k)]
 		if !ok {
@@ -99,6 +103,7 @@ func (p *Params) applied(spec *paramSpec, raw string) {
 	if spec.name == "notify-keyspace-events" {
 		p.notify.set(raw)
 	}
+	p.intro.set(spec.name, p.mu.vals[spec.name]) // the normalized value
 }
 
 // Get returns the value of a parameter by name or alias ("" when unknown).

@@ -42,7 +42,7 @@ func (s *Server) route(ctx *Ctx) bool {
 			ctx.Error(engine.ErrNotLeader) // forwarded to a node that no longer leads
 			return false
 		}
-		reply, err := s.eng.Forward(s.ctx, c.DB, c.Proto, ctx.Args)
+		reply, err := s.eng.Forward(s.routeCtx(ctx), c.DB, c.Proto, ctx.Args)
 		if errors.Is(err, engine.ErrNotLeader) {
 			continue // became leader meanwhile: run here
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/skiffdb/skiff/internal/op"
 	"github.com/skiffdb/skiff/internal/resp"
 	"github.com/skiffdb/skiff/internal/store"
+	"github.com/skiffdb/skiff/internal/telemetry"
 )
 
 // Engine is what the command layer needs from the engine (declared here so
@@ -47,6 +48,8 @@ type Options struct {
 	// Params are initial runtime parameters (CONFIG GET/SET), e.g.
 	// "requirepass", "databases"; unknown names are an error at New.
 	Params map[string]string
+	// Metrics receives RESP command latencies (metrics.go); nil = off.
+	Metrics *telemetry.Metrics
 }
 
 // Server executes commands for every front door. It is safe for concurrent
@@ -72,6 +75,12 @@ type Server struct {
 	blk     blocker     // blocked clients (blocking.go)
 	track   tracker     // client-side caching (tracking.go)
 	api     apiState    // the keyspace API: pooled internal clients, the watch hub (apiclient.go, watch.go)
+	// RESP latency histograms (metrics.go); nil = off
+	metrics *respMetrics
+	// the dashboard's latency histogram and sampler (overview.go)
+	ovw overviewState
+	// SLOWLOG, LATENCY and MONITOR (slowlog.go, latency.go, monitor.go)
+	intro introState
 }
 
 type serverStats struct {
@@ -110,6 +119,7 @@ func NewServer(ctx context.Context, opts Options) (*Server, error) {
 	s.params = params
 	s.pubsub.params = params
 	s.table = newTable(allFamilies()...)
+	s.metrics = newRESPMetrics(opts.Metrics, s.table)
 	return s, nil
 }
 
@@ -254,6 +264,8 @@ func (s *Server) finish(ctx *Ctx, cmd *Command, start time.Time) {
 	d := time.Since(start)
 	cmd.stats.calls.Add(1)
 	cmd.stats.usec.Add(int64(d / time.Microsecond))
+	s.metrics.observe(c, cmd, d)
+	s.ovw.observe(d) // the dashboard's latency histogram (overview.go)
 	if ctx.failed {
 		cmd.stats.failed.Add(1)
 		s.stats.errorReplies.Add(1)
@@ -261,6 +273,7 @@ func (s *Server) finish(ctx *Ctx, cmd *Command, start time.Time) {
 	s.stats.commands.Add(1)
 	c.lastActive.Store(start.UnixMilli())
 	c.lastCmd.Store(&cmd.Name)
+	s.observe(ctx, cmd, start, d) // latencystats, SLOWLOG, LATENCY, MONITOR (latency.go)
 }
 
 // unknownCommand formats Redis's unknown-command error: the name cut to 128
@@ -340,5 +353,10 @@ func allFamilies() [][]*Command {
 		clusterCommands(),
 		multiCommands(),
 		kvCommands(),
+		slowlogCommands(),
+		latencyCommands(),
+		monitorCommands(),
+		memoryCommands(),
+		debugCommands(),
 	}
 }

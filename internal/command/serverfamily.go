@@ -15,6 +15,7 @@ import (
 // (LASTSAVE, error counts, INFO's rate samples). The zero value is ready.
 type familyState struct {
 	lastSave  atomic.Int64 // unix seconds of the last SAVE/BGSAVE; 0 = server start
+	bgsaving  atomic.Bool  // a BGSAVE is running (backup.go)
 	saveBase  atomic.Int64 // write calls counted at the last SAVE (rdb_changes_since_last_save)
 	errors    errorCounts
 	peakHeap  atomic.Uint64
@@ -132,27 +133,31 @@ func cmdTime(c *Ctx) {
 	c.W.WriteBulk(strconv.AppendInt(nil, us%1_000_000, 10))
 }
 
-// lastSave returns the unix time LASTSAVE reports: the last SAVE/BGSAVE, or
-// the server start.
-func (s *Server) lastSave() int64 {
-	if t := s.fam.lastSave.Load(); t != 0 {
-		return t
-	}
-	return s.started.Unix()
-}
-
 func cmdLastSave(c *Ctx) { c.W.WriteInt(c.Srv.lastSave()) }
 
-// cmdSave is SAVE and BGSAVE [SCHEDULE]. skiff's data is already durable
-// in the replicated log once acknowledged, so there is nothing to write:
-// both only record the time (LASTSAVE) and answer as Redis does.
+// cmdSave is SAVE and BGSAVE [SCHEDULE]: a Raft snapshot of this node (and
+// the compaction of its log), skiff's RDB file (backup.go). SAVE waits for
+// it; BGSAVE starts it and answers at once, as Redis does. Without
+// replication (unit tests) both only record the time.
 func cmdSave(c *Ctx) {
 	if c.Cmd.Name == "bgsave" && (len(c.Args) > 2 || (len(c.Args) == 2 && !c.ArgIs(1, "schedule"))) {
 		c.SyntaxError()
 		return
 	}
-	c.Srv.fam.lastSave.Store(time.Now().Unix())
-	c.Srv.fam.saveBase.Store(c.Srv.writeCalls())
+	s := c.Srv
+	switch {
+	case s.cluster == nil:
+		s.fam.lastSave.Store(time.Now().Unix())
+		s.fam.saveBase.Store(s.writeCalls())
+	case c.Cmd.Name == "save":
+		if err := s.save(); err != nil {
+			c.Error(err)
+			return
+		}
+	case !s.bgsave():
+		c.ErrorString("ERR Background save already in progress")
+		return
+	}
 	if c.Cmd.Name == "save" {
 		c.OK()
 		return

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Version is skiff's release version.
@@ -52,6 +54,12 @@ type Config struct {
 	// tests shrink them to force snapshot installs. Not flags.
 	TrailingLogs    int
 	LogSegmentBytes int
+
+	// TracerProvider, when set, is the node's tracer provider instead of
+	// the one the OTEL_* environment describes (telemetry.Setup); the node
+	// does not shut it down. Tests inject an in-memory exporter here. Not a
+	// flag.
+	TracerProvider trace.TracerProvider
 }
 
 // Peer is one member of InitialCluster.

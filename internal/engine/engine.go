@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/skiffdb/skiff/internal/op"
 	"github.com/skiffdb/skiff/internal/replication"
 	"github.com/skiffdb/skiff/internal/store"
@@ -52,6 +54,9 @@ type Options struct {
 	// Log replicates proposals. Nil applies them directly to the store, which
 	// only unit tests of the command layer do: a node always has a log.
 	Log Log
+	// TracerProvider records spans for traced proposals and forwarded
+	// requests (trace.go); nil or a no-op provider turns tracing off.
+	TracerProvider trace.TracerProvider
 }
 
 // Engine is the one facade every front door (RESP, REST, gRPC) calls: reads
@@ -70,7 +75,8 @@ type Engine struct {
 	fwd     forwarder
 	mu      sync.Mutex // serializes proposals: the store has one writer
 	closed  bool
-	applyOp op.Op // reused by applyEntry under mu
+	applyOp op.Op        // reused by applyEntry under mu
+	tr      trace.Tracer // nil when tracing is off (trace.go)
 }
 
 // New returns an engine over st.
@@ -85,6 +91,7 @@ func New(st *store.Store, opts Options) *Engine {
 	if e.expiry <= 0 {
 		e.expiry = 100 * time.Millisecond
 	}
+	e.initTracing(opts.TracerProvider)
 	return e
 }
 
@@ -103,6 +110,7 @@ func (e *Engine) Propose(ctx context.Context, o *op.Op) (any, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	start := e.spanStart(ctx)
 	if o.Time == 0 {
 		o.Time = e.now()
 	}
@@ -115,7 +123,13 @@ func (e *Engine) Propose(ctx context.Context, o *op.Op) (any, error) {
 		}
 		return e.applyEntry(entry)
 	}
-	resp, err := e.rlog.Apply(ctx, entry)
+	var resp any
+	var err error
+	if e.tr == nil {
+		resp, err = e.rlog.Apply(ctx, entry)
+	} else {
+		resp, err = e.replicateTraced(ctx, entry, 1, start) // trace.go
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -134,6 +148,7 @@ func (e *Engine) ProposeBatch(ctx context.Context, entry []byte, n int) ([]store
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	start := e.spanStart(ctx)
 	if e.rlog == nil {
 		e.mu.Lock()
 		defer e.mu.Unlock()
@@ -153,7 +168,13 @@ func (e *Engine) ProposeBatch(ctx context.Context, entry []byte, n int) ([]store
 		}
 		return out, nil
 	}
-	resp, err := e.rlog.Apply(ctx, entry)
+	var resp any
+	var err error
+	if e.tr == nil {
+		resp, err = e.rlog.Apply(ctx, entry)
+	} else {
+		resp, err = e.replicateTraced(ctx, entry, n, start) // trace.go
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -20,8 +20,11 @@ var ErrForward = errors.New("engine: leader unreachable")
 var ErrDial = errors.New("engine: cannot connect to the leader")
 
 // FwdCommand is the internal command that carries a forwarded request:
-// SKIFF.FWD <db> <proto> <command> [args...]. It is accepted only on
-// connections that arrive on the Raft port (see replication's stream layer).
+// SKIFF.FWD [<traceparent>] <db> <proto> <command> [args...]. It is accepted
+// only on connections that arrive on the Raft port (see replication's stream
+// layer). The optional W3C traceparent (never a number, so never taken for
+// db) is sent when the forward is traced (trace.go): the leader's spans
+// continue the follower's trace.
 const FwdCommand = "SKIFF.FWD"
 
 // maxIdleFwd bounds the idle connections kept to the leader.
@@ -49,11 +52,20 @@ func (e *Engine) Forward(ctx context.Context, db, proto int, args [][]byte) ([]b
 	if e.rlog == nil {
 		return nil, ErrNotLeader
 	}
+	if e.tr != nil {
+		return e.forwardTraced(ctx, db, proto, args)
+	}
+	return e.forward(ctx, nil, db, proto, args)
+}
+
+// forward sends SKIFF.FWD (with traceparent tp when not nil) and reads the
+// reply.
+func (e *Engine) forward(ctx context.Context, tp []byte, db, proto int, args [][]byte) ([]byte, error) {
 	fc, err := e.fwdConn(ctx)
 	if err != nil {
 		return nil, err
 	}
-	fc.buf = appendFwd(fc.buf[:0], db, proto, args)
+	fc.buf = appendFwd(fc.buf[:0], tp, db, proto, args)
 	deadline := time.Now().Add(30 * time.Second)
 	if dl, ok := ctx.Deadline(); ok {
 		deadline = dl
@@ -72,11 +84,18 @@ func (e *Engine) Forward(ctx context.Context, db, proto int, args [][]byte) ([]b
 	return reply, nil
 }
 
-func appendFwd(dst []byte, db, proto int, args [][]byte) []byte {
+func appendFwd(dst, tp []byte, db, proto int, args [][]byte) []byte {
+	n := len(args) + 3
+	if tp != nil {
+		n++
+	}
 	dst = append(dst, '*')
-	dst = strconv.AppendInt(dst, int64(len(args)+3), 10)
+	dst = strconv.AppendInt(dst, int64(n), 10)
 	dst = append(dst, "\r\n"...)
 	dst = appendBulk(dst, []byte(FwdCommand))
+	if tp != nil {
+		dst = appendBulk(dst, tp)
+	}
 	dst = appendBulk(dst, strconv.AppendInt(nil, int64(db), 10))
 	dst = appendBulk(dst, strconv.AppendInt(nil, int64(proto), 10))
 	for _, a := range args {

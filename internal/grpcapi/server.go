@@ -10,6 +10,12 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc/filters"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/keepalive"
@@ -20,6 +26,7 @@ import (
 	datapb "github.com/skiffdb/skiff/gen/data"
 	skiffv1 "github.com/skiffdb/skiff/gen/skiff/v1"
 	"github.com/skiffdb/skiff/internal/command"
+	"github.com/skiffdb/skiff/internal/telemetry"
 )
 
 // stopGrace bounds how long Stop waits for in-flight unary calls before it
@@ -40,6 +47,11 @@ type Options struct {
 	API *command.Server
 	// Logger receives the server's logs; nil discards them.
 	Logger *slog.Logger
+	// Metrics receives each unary RPC's latency (metrics.go); nil = off.
+	Metrics *telemetry.Metrics
+	// TracerProvider records a server span per RPC (W3C trace context
+	// from the caller's metadata); nil or a no-op provider: none.
+	TracerProvider trace.TracerProvider
 }
 
 // Server is the gRPC front door. New builds it with every service
@@ -80,6 +92,8 @@ func New(opts Options) *Server {
 		grpc.MaxRecvMsgSize(maxRecvMsgSize),
 		grpc.ChainUnaryInterceptor(s.unaryInterceptor),
 		grpc.ChainStreamInterceptor(s.streamInterceptor),
+		metricsOption(opts.Metrics),
+		tracing(opts.TracerProvider),
 		// Let clients keep idle Watch connections alive with pings (grpc-go's
 		// default policy answers pings more often than every 5 min with
 		// GOAWAY); etcd uses the same 5 s floor.
@@ -235,4 +249,19 @@ func (s *Server) streamContext(stream grpc.ServerStream) (context.Context, conte
 		stop()
 		cancel()
 	}
+}
+
+// tracing returns the server option that records an OpenTelemetry span per
+// RPC (otelgrpc's stats handler; health and reflection calls excluded), or
+// no option when tp is nil or the no-op provider.
+func tracing(tp trace.TracerProvider) grpc.ServerOption {
+	if _, off := tp.(noop.TracerProvider); tp == nil || off {
+		return grpc.EmptyServerOption{}
+	}
+	return grpc.StatsHandler(otelgrpc.NewServerHandler(
+		otelgrpc.WithTracerProvider(tp),
+		otelgrpc.WithPropagators(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})),
+		otelgrpc.WithMeterProvider(metricnoop.NewMeterProvider()), // metrics are Prometheus's (per node, not global)
+		otelgrpc.WithFilter(filters.Not(filters.Any(filters.HealthCheck(), filters.ServicePrefix("grpc.reflection.")))),
+	))
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/skiffdb/skiff/internal/command"
+	"github.com/skiffdb/skiff/internal/telemetry"
 )
 
 // DefaultMaxBodyBytes is the request body limit when Options.MaxBodyBytes is
@@ -28,6 +29,8 @@ type Options struct {
 	// MaxBodyBytes limits request bodies; larger ones get 413 before the
 	// API is called. Zero means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+	// Metrics receives each request's latency (metrics.go); nil = off.
+	Metrics *telemetry.Metrics
 }
 
 // keyspace is the part of *command.Server the handlers call. It exists so
@@ -97,6 +100,7 @@ func New(opts Options) *Handler {
 		{"GET", "/healthz", h.healthz},
 		{"GET", "/readyz", h.readyz},
 		{"GET", "/v1/openapi.json", h.openAPI},
+		{"GET", "/v1/dashboard", h.dashboardJSON},
 
 		{"GET", "/v1/kv", h.kvRange},
 		{"GET", "/v1/kv/{key...}", h.kvGet},
@@ -112,10 +116,14 @@ func New(opts Options) *Handler {
 		{"POST", "/v1/cluster/members", h.clusterAddMember},
 		{"DELETE", "/v1/cluster/members/{id}", h.clusterRemoveMember},
 		{"POST", "/v1/cluster/leader", h.clusterTransferLeader},
+		{"GET", "/v1/backup", h.backup},
+		{"POST", "/v1/restore", h.restore},
 	}
+	h.routes = instrument(h.routes, opts.Metrics)
 	for _, rt := range h.routes {
 		h.mux.HandleFunc(rt.method+" "+rt.path, rt.h)
 	}
+	h.mountDashboard() // the dashboard page and its assets (dashboard.go): HTML, not in the OpenAPI document
 	return h
 }
 
@@ -145,7 +153,9 @@ const kvPrefix = "/v1/kv/"
 //     method_not_allowed with Allow) instead of ServeMux's plain text.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !h.authorized(r) {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="skiff"`)
+		// Basic first: a browser (the dashboard) then asks for the password.
+		w.Header().Add("WWW-Authenticate", `Basic realm="skiff"`)
+		w.Header().Add("WWW-Authenticate", `Bearer realm="skiff"`)
 		writeJSON(w, http.StatusUnauthorized, errorBody(&apiError{status: http.StatusUnauthorized, code: "unauthenticated",
 			msg: "NOAUTH: send 'Authorization: Bearer <requirepass>' (or HTTP basic auth with the password)"}))
 		return

@@ -7,12 +7,18 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
+
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/skiffdb/skiff/internal/command"
 	"github.com/skiffdb/skiff/internal/config"
 	"github.com/skiffdb/skiff/internal/grpcapi"
 	"github.com/skiffdb/skiff/internal/httpapi"
+	"github.com/skiffdb/skiff/internal/telemetry"
 )
 
 // frontDoors are the gRPC and REST servers: thin translators onto the
@@ -26,7 +32,7 @@ type frontDoors struct {
 
 // listenFrontDoors binds the gRPC and HTTP listeners, so a port in use is
 // reported by New, before Run.
-func listenFrontDoors(cfg config.Config, api *command.Server, log *slog.Logger) (*frontDoors, error) {
+func listenFrontDoors(cfg config.Config, api *command.Server, log *slog.Logger, tp trace.TracerProvider, metrics *telemetry.Metrics) (*frontDoors, error) {
 	fd := &frontDoors{log: log}
 	if cfg.GRPCAddr != "" {
 		ln, err := net.Listen("tcp", cfg.GRPCAddr)
@@ -34,7 +40,7 @@ func listenFrontDoors(cfg config.Config, api *command.Server, log *slog.Logger) 
 			return nil, fmt.Errorf("node: gRPC listen on %s: %w", cfg.GRPCAddr, err)
 		}
 		fd.grpcLn = ln
-		fd.grpc = grpcapi.New(grpcapi.Options{API: api, Logger: log.With("component", "grpc")})
+		fd.grpc = grpcapi.New(grpcapi.Options{API: api, Logger: log.With("component", "grpc"), TracerProvider: tp, Metrics: metrics})
 	}
 	if cfg.HTTPAddr != "" {
 		ln, err := net.Listen("tcp", cfg.HTTPAddr)
@@ -43,9 +49,10 @@ func listenFrontDoors(cfg config.Config, api *command.Server, log *slog.Logger) 
 			return nil, fmt.Errorf("node: HTTP listen on %s: %w", cfg.HTTPAddr, err)
 		}
 		fd.httpLn = ln
-		h := httpapi.New(httpapi.Options{API: api, Logger: log.With("component", "http"), Version: config.BuildVersion()})
+		h := httpapi.New(httpapi.Options{API: api, Logger: log.With("component", "http"), Version: config.BuildVersion(), Metrics: metrics})
+		h.Mux().Handle("GET /metrics", metrics.Handler()) // Prometheus; behind requirepass like the API
 		fd.http = &http.Server{
-			Handler:           h,
+			Handler:           traceHTTP(h, h.Mux(), tp),
 			ReadHeaderTimeout: 10 * time.Second,
 			ErrorLog:          slog.NewLogLogger(log.With("component", "http").Handler(), slog.LevelDebug),
 		}
@@ -107,6 +114,38 @@ func (fd *frontDoors) abort() {
 		fd.grpc.GRPC().Stop()
 		fd.grpc.Stop()
 	}
+}
+
+// traceHTTP wraps h in an OpenTelemetry server span per request (W3C trace
+// context from the request headers) when tracing is on; probes and /metrics
+// are not traced. A span is named after the route mux would choose
+// ("PUT /v1/kv/{key...}"), or the method alone for an unknown path.
+func traceHTTP(h http.Handler, mux *http.ServeMux, tp trace.TracerProvider) http.Handler {
+	if !telemetry.TracingEnabled(tp) {
+		return h
+	}
+	return otelhttp.NewHandler(h, "http",
+		otelhttp.WithTracerProvider(tp),
+		otelhttp.WithPropagators(telemetry.Propagator()),
+		otelhttp.WithMeterProvider(metricnoop.NewMeterProvider()), // metrics are Prometheus's, per node
+		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string {
+			_, pattern := mux.Handler(r)
+			switch {
+			case pattern == "":
+				return r.Method
+			case !strings.Contains(pattern, " "):
+				return r.Method + " " + pattern
+			}
+			return pattern
+		}),
+		otelhttp.WithFilter(func(r *http.Request) bool {
+			switch r.URL.Path {
+			case "/healthz", "/readyz", "/metrics":
+				return false
+			}
+			return true
+		}),
+	)
 }
 
 func addrOf(ln net.Listener) string {

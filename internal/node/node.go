@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -13,6 +15,9 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/skiffdb/skiff/internal/command"
 	"github.com/skiffdb/skiff/internal/config"
 	"github.com/skiffdb/skiff/internal/engine"
@@ -20,6 +25,7 @@ import (
 	"github.com/skiffdb/skiff/internal/resp"
 	"github.com/skiffdb/skiff/internal/respserver"
 	"github.com/skiffdb/skiff/internal/store"
+	"github.com/skiffdb/skiff/internal/telemetry"
 )
 
 // Node is one skiff server: the store, the engine, the command layer and
@@ -34,6 +40,8 @@ type Node struct {
 	exec   *command.Server
 	resp   *respserver.Server
 	front  *frontDoors // gRPC and REST
+	// stopTracing flushes and stops the tracer provider the node set up.
+	stopTracing func(context.Context) error
 	// ctx is cancelled when Run's shutdown is complete; commands use it.
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -62,15 +70,27 @@ func New(cfg config.Config, log *slog.Logger) (*Node, error) {
 		return nil, err
 	}
 	cfg.NodeID = id
-	n := &Node{cfg: cfg, log: log.With("node_id", id)}
+	tp, stopTracing, err := tracing(cfg, log.With("node_id", id, "component", "tracing"))
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	built := false
+	defer func() {
+		if !built {
+			_ = stopTracing(context.Background())
+		}
+	}()
+	n := &Node{cfg: cfg, log: log.With("node_id", id), stopTracing: stopTracing}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	n.store = store.New(store.Options{Databases: cfg.Databases})
-	if n.raft, err = openRaft(cfg, n.store, n.log); err != nil {
+	metrics := telemetry.NewMetrics() // this node's Prometheus registry, served at GET /metrics
+	if n.raft, err = openRaft(cfg, n.store, n.log, metrics); err != nil {
 		n.cancel()
 		ln.Close()
 		return nil, err
 	}
-	n.engine = engine.New(n.store, engine.Options{Logger: n.log.With("component", "engine"), Log: n.raft})
+	n.engine = engine.New(n.store, engine.Options{Logger: n.log.With("component", "engine"), Log: n.raft, TracerProvider: tp})
 	params := map[string]string{"databases": strconv.Itoa(cfg.Databases), "maxclients": strconv.Itoa(cfg.MaxClients)}
 	if cfg.RequirePass != "" {
 		params["requirepass"] = cfg.RequirePass
@@ -82,7 +102,11 @@ func New(cfg config.Config, log *slog.Logger) (*Node, error) {
 		RESPAddr: cfg.RedisAddr,
 		Params:   params,
 		Cluster:  clusterAdapter{n.raft},
+		Metrics:  metrics,
 	})
+	if err == nil { // what a scrape reads: commands, clients, keyspace; Raft
+		err = errors.Join(metrics.AddServer(exec), metrics.AddRaft(raftStats(n.raft)))
+	}
 	if err != nil {
 		n.cancel()
 		n.raft.Close()
@@ -105,7 +129,7 @@ func New(cfg config.Config, log *slog.Logger) (*Node, error) {
 		return nil, fmt.Errorf("node: RESP listen on %s: %w", cfg.RedisAddr, err)
 	}
 	exec.SetAddr(n.RESPAddr())
-	if n.front, err = listenFrontDoors(cfg, exec, n.log); err != nil {
+	if n.front, err = listenFrontDoors(cfg, exec, n.log, tp, metrics); err != nil {
 		n.cancel()
 		n.raft.Close()
 		n.resp.Abort()
@@ -113,7 +137,26 @@ func New(cfg config.Config, log *slog.Logger) (*Node, error) {
 	}
 	// Requests forwarded by followers arrive on the Raft port.
 	n.raft.SetForwardHandler(n.resp.ServeInternal)
+	built = true
 	return n, nil
+}
+
+// tracing returns the node's tracer provider: the one the test injected
+// (config.Config.TracerProvider), else the one the OTEL_* environment
+// describes (a no-op provider unless it names an exporter), and its shutdown.
+func tracing(cfg config.Config, log *slog.Logger) (trace.TracerProvider, func(context.Context) error, error) {
+	if cfg.TracerProvider != nil {
+		return cfg.TracerProvider, func(context.Context) error { return nil }, nil
+	}
+	return telemetry.Setup(context.Background(), log,
+		attribute.String("service.instance.id", cfg.NodeID), attribute.String("service.version", config.BuildVersion()))
+}
+
+// shutdownTracing exports the spans still buffered, for a few seconds at most.
+func (n *Node) shutdownTracing() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return n.stopTracing(ctx)
 }
 
 // clusterAdapter presents replication to the command layer.
@@ -137,11 +180,13 @@ func (a clusterAdapter) AddVoter(id, addr string) error     { return a.r.AddVote
 func (a clusterAdapter) RemoveServer(id string) error       { return a.r.RemoveServer(id) }
 func (a clusterAdapter) TransferLeadership(id string) error { return a.r.TransferLeadership(id) }
 func (a clusterAdapter) Snapshot() error                    { return a.r.Snapshot() }
+func (a clusterAdapter) Restore(r io.Reader) error          { return a.r.Restore(r) }
+func (a clusterAdapter) LastSnapshotTime() time.Time        { return a.r.LastSnapshotTime() }
 
 // openRaft opens the replicated log: a new one-node cluster on first start
 // unless the node joins one (--join) or all members are listed
 // (--initial-cluster).
-func openRaft(cfg config.Config, st *store.Store, log *slog.Logger) (*replication.Raft, error) {
+func openRaft(cfg config.Config, st *store.Store, log *slog.Logger, metrics *telemetry.Metrics) (*replication.Raft, error) {
 	fsync, err := replication.ParseFsync(cfg.Fsync)
 	if err != nil {
 		return nil, err
@@ -162,6 +207,7 @@ func openRaft(cfg config.Config, st *store.Store, log *slog.Logger) (*replicatio
 		LogSegmentBytes: cfg.LogSegmentBytes,
 		Store:           st,
 		Logger:          log.With("component", "raft"),
+		Hooks:           raftHooks(metrics),
 	}
 	for _, p := range peers {
 		opts.Servers = append(opts.Servers, replication.Member{ID: p.ID, Addr: p.RaftAddr, Voter: true})
@@ -170,6 +216,22 @@ func openRaft(cfg config.Config, st *store.Store, log *slog.Logger) (*replicatio
 		opts.HeartbeatTimeout, opts.ElectionTimeout, opts.LeaderLeaseTimeout = cfg.RaftTimeout, cfg.RaftTimeout, cfg.RaftTimeout/2
 	}
 	return replication.Open(opts)
+}
+
+// raftHooks points replication's measurements at the node's histograms.
+func raftHooks(m *telemetry.Metrics) replication.Hooks {
+	return replication.Hooks{LogSync: m.ObserveLogSync, LogAppend: m.ObserveLogAppend, EntryApplied: m.ObserveEntryOps, Snapshot: m.ObserveSnapshot}
+}
+
+// raftStats reads replication's state for a metrics scrape.
+func raftStats(r *replication.Raft) func() telemetry.RaftStats {
+	return func() telemetry.RaftStats {
+		st := r.Status()
+		return telemetry.RaftStats{
+			State: st.State, Term: st.Term, CommitIndex: st.CommitIndex, AppliedIndex: st.LogApplied, LastIndex: st.LastIndex,
+			SnapshotIndex: st.LastSnapshot, LeaderChanges: r.LeaderChanges(), FollowerLag: r.FollowerLag(),
+		}
+	}
 }
 
 // nodeID returns the configured id, or the one kept in the data dir,
@@ -241,6 +303,9 @@ func (n *Node) Run(ctx context.Context) error {
 	if rerr := n.raft.Close(); err == nil && rerr != nil {
 		err = fmt.Errorf("node: close raft: %w", rerr)
 	}
+	if terr := n.shutdownTracing(); terr != nil {
+		n.log.Warn("tracing shutdown", "err", terr)
+	}
 	n.log.Info("skiff stopped")
 	return err
 }
@@ -310,4 +375,5 @@ func (n *Node) Close() {
 	n.front.close()
 	n.cancel()
 	n.raft.Close()
+	_ = n.shutdownTracing()
 }

@@ -3,6 +3,7 @@ package replication
 import (
 	"log/slog"
 	"sync/atomic"
+	"time"
 
 	"github.com/hashicorp/raft"
 
@@ -19,7 +20,25 @@ type fsm struct {
 	ops     []op.Op       // reused across batches
 	applied atomic.Uint64 // index of the last entry applied (for status)
 	bytes   atomic.Int64  // entry bytes applied since the last snapshot began
+	hooks   Hooks         // metrics (metrics.go)
+	timing  atomic.Bool   // answer with *Applied (SetApplyTiming)
 }
+
+// Applied is the FSM's response for a command entry while apply timing is
+// on (SetApplyTiming): the results with the entry's index and the time the
+// FSM applied the batch of entries that held it. It lets a traced proposer
+// record the apply, which runs on raft's goroutine, after the fact.
+type Applied struct {
+	Results    []store.Result
+	Index      uint64
+	Start, End time.Time // the FSM batch that applied the entry
+	Entries    int       // entries in that batch
+}
+
+// SetApplyTiming makes Apply answer each command entry with an *Applied
+// instead of its []store.Result (on: tracing; off: the default, which costs
+// nothing). The engine sets it once at start.
+func (rn *Raft) SetApplyTiming(on bool) { rn.fsm.timing.Store(on) }
 
 var _ raft.BatchingFSM = (*fsm)(nil)
 
@@ -31,6 +50,11 @@ func (f *fsm) Apply(l *raft.Log) any { return f.ApplyBatch([]*raft.Log{l})[0] }
 // entries, nil for others, or an error when an entry cannot be decoded (the
 // same error on every replica: decoding is deterministic).
 func (f *fsm) ApplyBatch(logs []*raft.Log) []any {
+	var start time.Time
+	timing := f.timing.Load()
+	if timing {
+		start = time.Now()
+	}
 	out := make([]any, len(logs))
 	f.ops = f.ops[:0]
 	counts := make([]int, len(logs))
@@ -49,6 +73,7 @@ func (f *fsm) ApplyBatch(logs []*raft.Log) []any {
 			continue
 		}
 		counts[i] = n
+		f.hooks.entryApplied(n)
 	}
 	results := f.st.ApplyBatch(f.ops, make([]store.Result, 0, len(f.ops)))
 	for i := range logs {
@@ -62,7 +87,19 @@ func (f *fsm) ApplyBatch(logs []*raft.Log) []any {
 	if len(logs) > 0 {
 		f.applied.Store(logs[len(logs)-1].Index)
 	}
+	if timing {
+		stampApplied(out, logs, start, time.Now())
+	}
 	return out
+}
+
+// stampApplied wraps each entry's results in an *Applied.
+func stampApplied(out []any, logs []*raft.Log, start, end time.Time) {
+	for i, l := range logs {
+		if rs, ok := out[i].([]store.Result); ok {
+			out[i] = &Applied{Results: rs, Index: l.Index, Start: start, End: end, Entries: len(logs)}
+		}
+	}
 }
 
 // decodeAll appends every operation in data to f.ops.

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"time"
 
 	"github.com/hashicorp/raft"
 
@@ -21,41 +23,73 @@ func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
 		return nil, err
 	}
 	f.bytes.Store(0)
-	return &fsmSnapshot{sn: sn, applied: f.applied.Load()}, nil
+	return f.hooks.wrapSnapshot(&fsmSnapshot{sn: sn, applied: f.applied.Load(), log: f.log}), nil
 }
 
 // Restore replaces the store with a snapshot (on start, or when the leader
 // sends one to a follower that is too far behind).
 func (f *fsm) Restore(rc io.ReadCloser) error {
 	defer rc.Close()
+	start := time.Now()
+	cr := &countingReader{r: rc}
 	var hdr [8]byte
-	if _, err := io.ReadFull(rc, hdr[:]); err != nil {
+	if _, err := io.ReadFull(cr, hdr[:]); err != nil {
 		return fmt.Errorf("replication: snapshot header: %w", errors.Join(err, store.ErrSnapshotCorrupt))
 	}
-	if err := f.st.Restore(rc); err != nil {
+	if err := f.st.Restore(cr); err != nil {
+		f.log.Error("snapshot restore failed", "err", err)
 		return err
 	}
 	f.applied.Store(binary.BigEndian.Uint64(hdr[:]))
+	f.log.Info("snapshot restored", "applied_index", binary.BigEndian.Uint64(hdr[:]), "revision", f.st.CurrentRevision(),
+		"bytes", cr.n, "duration_ms", ms(time.Since(start)))
 	return nil
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }
 
 type fsmSnapshot struct {
 	sn      *store.Snapshot
 	applied uint64
+	log     *slog.Logger
 }
 
+// Persist writes the snapshot (raft's snapshot goroutine) and logs its size
+// and how long it took, fsync included.
 func (s *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
+	start := time.Now()
 	var hdr [8]byte
 	binary.BigEndian.PutUint64(hdr[:], s.applied)
-	if _, err := sink.Write(hdr[:]); err != nil {
-		sink.Cancel()
+	n, err := s.persist(sink, hdr[:])
+	if err != nil {
+		s.log.Warn("snapshot failed", "snapshot_id", sink.ID(), "applied_index", s.applied, "err", err)
 		return err
 	}
-	if _, err := s.sn.WriteTo(sink); err != nil {
+	s.log.Info("snapshot written", "snapshot_id", sink.ID(), "applied_index", s.applied, "bytes", n,
+		"duration_ms", ms(time.Since(start)))
+	return nil
+}
+
+func (s *fsmSnapshot) persist(sink raft.SnapshotSink, hdr []byte) (int64, error) {
+	if _, err := sink.Write(hdr); err != nil {
 		sink.Cancel()
-		return err
+		return 0, err
 	}
-	return sink.Close()
+	n, err := s.sn.WriteTo(sink)
+	if err != nil {
+		sink.Cancel()
+		return 0, err
+	}
+	return int64(len(hdr)) + n, sink.Close()
 }
 
 func (s *fsmSnapshot) Release() { s.sn.Release() }

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	wal "github.com/hashicorp/raft-wal"
@@ -44,6 +45,8 @@ type logStore struct {
 	*wal.WAL
 	meta     *metadb.BoltMetaDB // raft-wal's Close does not close it: we do
 	deferred *deferredFS        // nil in always mode
+	// hooks: LogSync and LogAppend (metrics.go)
+	hooks atomic.Pointer[Hooks]
 }
 
 func openLogStore(dir string, mode Fsync, segmentSize int, log *slog.Logger) (*logStore, error) {
@@ -60,10 +63,10 @@ func openLogStore(dir string, mode Fsync, segmentSize int, log *slog.Logger) (*l
 	var w *wal.WAL
 	var err error
 	if mode == FsyncEverySec {
-		ls.deferred = newDeferredFS(fs.New(), time.Second, log)
+		ls.deferred = newDeferredFS(syncTimedFS{fs.New(), ls}, time.Second, log)
 		w, err = wal.Open(dir, hl, md, ss, wal.WithSegmentFiler(sealFiler{segment.NewFiler(dir, ls.deferred), ls.deferred}))
 	} else {
-		w, err = wal.Open(dir, hl, md, ss)
+		w, err = wal.Open(dir, hl, md, ss, wal.WithSegmentFiler(segment.NewFiler(dir, syncTimedFS{fs.New(), ls})))
 	}
 	if err != nil {
 		if ls.deferred != nil {
@@ -171,6 +174,7 @@ func (d *deferredFS) flush() error {
 		return err
 	}
 	for _, f := range files {
+		start := time.Now()
 		if err := f.realSync(); err != nil {
 			d.mu.Lock()
 			if d.mu.err == nil {
@@ -178,6 +182,9 @@ func (d *deferredFS) flush() error {
 			}
 			d.mu.Unlock()
 			return err
+		}
+		if dur := time.Since(start); dur > slowSync {
+			d.log.Warn("slow log fsync", "duration_ms", ms(dur), "fsync", string(FsyncEverySec))
 		}
 	}
 	return nil

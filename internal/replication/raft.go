@@ -70,6 +70,8 @@ type Options struct {
 	HeartbeatTimeout, ElectionTimeout, LeaderLeaseTimeout time.Duration
 	Store                                                 *store.Store
 	Logger                                                *slog.Logger
+	// Hooks receive measurements for metrics (metrics.go); zero = none.
+	Hooks Hooks
 }
 
 // Raft is a replicated node: hashicorp/raft over the skiff FSM.
@@ -83,11 +85,15 @@ type Raft struct {
 	id     raft.ServerID
 	reads  readBatcher
 	closed atomic.Bool
+	// metrics: leader changes and followers' progress (metrics.go)
+	metrics raftMetrics
 	// readyTerm is the term whose barrier has completed (linearizable reads
 	// need it, see reads.go); 0 = none.
 	readyTerm atomic.Uint64
 	downCh    chan struct{} // closed once raft has shut down
 	bytesDone chan struct{} // closed when the snapshot-by-size watcher ends
+	events    eventLog      // logs leader changes (logevents.go)
+	restore   restoreState  // restore.go
 }
 
 // Open starts the node: opens (or recovers) the log and the latest
@@ -105,7 +111,8 @@ func Open(opts Options) (*Raft, error) {
 		return nil, err
 	}
 	rn := &Raft{log: opts.Logger, id: raft.ServerID(opts.NodeID), downCh: make(chan struct{}), bytesDone: make(chan struct{})}
-	rn.fsm = &fsm{st: opts.Store, log: opts.Logger}
+	rn.fsm = &fsm{st: opts.Store, log: opts.Logger, hooks: opts.Hooks}
+	rn.restore.dir = dir
 	rn.reads.r = rn
 	var err error
 	cleanup := func() {
@@ -121,6 +128,7 @@ func Open(opts Options) (*Raft, error) {
 	if rn.logs, err = openLogStore(filepath.Join(dir, "wal"), opts.Fsync, opts.LogSegmentBytes, opts.Logger); err != nil {
 		return nil, err
 	}
+	rn.logs.hooks.Store(&opts.Hooks)
 	snaps, err := raft.NewFileSnapshotStoreWithLogger(filepath.Join(dir, "snapshots"), 2, newHCLogger("raft-snapshots", opts.Logger))
 	if err != nil {
 		cleanup()
@@ -173,15 +181,17 @@ func Open(opts Options) (*Raft, error) {
 			return nil, fmt.Errorf("replication: bootstrap: %w", err)
 		}
 	}
-	if rn.r, err = raft.NewRaft(conf, rn.fsm, rn.logs, rn.logs, snaps, rn.trans); err != nil {
+	if rn.r, err = raft.NewRaft(conf, rn.fsm, timedLogStore{rn.logs, rn.log}, rn.logs, snaps, &lagTransport{rn.trans, &rn.metrics}); err != nil {
 		cleanup()
 		return nil, fmt.Errorf("replication: start raft: %w", err)
 	}
+	rn.r.RegisterObserver(raft.NewObserver(nil, false, rn.metrics.observe))
 	limit := opts.SnapshotBytes
 	if limit <= 0 {
 		limit = 64 << 20
 	}
 	go rn.snapshotBySize(limit)
+	rn.events.start(rn)
 	return rn, nil
 }
 
@@ -230,7 +240,7 @@ func mapRaftErr(err error) error {
 	switch {
 	case errors.Is(err, raft.ErrNotLeader):
 		return ErrNotLeader
-	case errors.Is(err, raft.ErrLeadershipLost):
+	case errors.Is(err, raft.ErrLeadershipLost), errors.Is(err, raft.ErrAbortedByRestore):
 		return ErrOutcomeUnknown
 	case errors.Is(err, raft.ErrLeadershipTransferInProgress):
 		return ErrNotLeader
@@ -308,12 +318,22 @@ func (rn *Raft) Members() ([]Member, error) {
 
 // AddVoter adds (or updates) a voting member; leader only.
 func (rn *Raft) AddVoter(id, addr string) error {
-	return mapRaftErr(rn.wait(rn.r.AddVoter(raft.ServerID(id), raft.ServerAddress(addr), 0, 10*time.Second)))
+	f := rn.r.AddVoter(raft.ServerID(id), raft.ServerAddress(addr), 0, 10*time.Second)
+	if err := rn.wait(f); err != nil {
+		return mapRaftErr(err)
+	}
+	rn.log.Info("member added", "member_id", id, "member_addr", addr, "index", f.Index())
+	return nil
 }
 
 // RemoveServer removes a member; leader only.
 func (rn *Raft) RemoveServer(id string) error {
-	return mapRaftErr(rn.wait(rn.r.RemoveServer(raft.ServerID(id), 0, 10*time.Second)))
+	f := rn.r.RemoveServer(raft.ServerID(id), 0, 10*time.Second)
+	if err := rn.wait(f); err != nil {
+		return mapRaftErr(err)
+	}
+	rn.log.Info("member removed", "member_id", id, "index", f.Index())
+	return nil
 }
 
 // TransferLeadership hands leadership to id (any up-to-date voter when id is "").
@@ -399,7 +419,8 @@ func (rn *Raft) DialLeader(ctx context.Context) (net.Conn, string, error) {
 
 // SetForwardHandler sets the function that serves RESP connections
 // forwarded by followers to this node's Raft port.
-func (rn *Raft) SetForwardHandler(fn func(net.Conn)) { rn.stream.setForwardHandler(fn) }
+// Restores streamed by followers arrive the same way (restore.go).
+func (rn *Raft) SetForwardHandler(fn func(net.Conn)) { rn.stream.setForwardHandler(rn.restoreHook(fn)) }
 
 // snapshotBySize takes a snapshot when the entries applied since the last
 // one exceed limit bytes (raft itself triggers only on entry counts).
@@ -434,6 +455,7 @@ func (rn *Raft) Close() error {
 	err := rn.r.Shutdown().Error()
 	close(rn.downCh)
 	<-rn.bytesDone
+	rn.events.wait()
 	rn.trans.Close()
 	if cerr := rn.logs.Close(); err == nil {
 		err = cerr
@@ -454,6 +476,7 @@ func (rn *Raft) Kill() {
 	_ = rn.r.Shutdown().Error()
 	close(rn.downCh)
 	<-rn.bytesDone
+	rn.events.wait()
 	rn.trans.Close()
 	if rn.logs.deferred != nil {
 		rn.logs.deferred.abandon()
