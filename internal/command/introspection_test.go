@@ -424,6 +424,10 @@ func TestMonitor_StreamsCommands(t *testing.T) {
 			}
 		}
 	}
+	// A monitor is a replica to Redis: the keyspace is off limits.
+	if v := mon.do("GET", "k"); v != respErr("ERR Replica can't interact with the keyspace") {
+		t.Fatalf("GET from a monitor = %#v", v)
+	}
 	// The monitor sees its own commands after their replies; RESET ends it.
 	if s := mon.str("PING"); s != "PONG" {
 		t.Fatalf("PING = %q", s)

@@ -23,11 +23,10 @@ import (
 // are not shown; AUTH's arguments and HELLO's AUTH credentials read
 // "(redacted)"; a command is shown after it ran, in the database the client
 // was in then; RESET ends monitoring for its client, QUIT ends the
-// connection. Unlike Redis, a monitoring client may still run keyspace
-// commands (Redis refuses them: "Replica can't interact with the
-// keyspace"), the commands inside MULTI/EXEC are shown only as MULTI and
-// EXEC, and a blocking command is shown when it completes (with the time it
-// started).
+// connection; a monitoring client may not run keyspace commands ("Replica
+// can't interact with the keyspace"). Unlike Redis, the commands inside
+// MULTI/EXEC are shown only as MULTI and EXEC, and a blocking command is
+// shown when it completes (with the time it started).
 
 // monitorHub holds the monitoring clients. Safe for concurrent use.
 type monitorHub struct {

@@ -224,6 +224,13 @@ func (s *Server) Exec(c *Client, args [][]byte, w *resp.Writer) {
 		s.stats.errorReplies.Add(1)
 		return
 	}
+	// A monitor is a replica to Redis: it may not touch the keyspace.
+	if cmd.Flags&(Write|ReadOnly|MayReplicate) != 0 && s.intro.mon.has(c) {
+		cmd.stats.rejected.Add(1)
+		ctx.ErrorString("ERR Replica can't interact with the keyspace")
+		s.stats.errorReplies.Add(1)
+		return
+	}
 	if c.Proto == 2 && c.Subscribed() && !allowedSubscribed(cmd.Name) {
 		cmd.stats.rejected.Add(1)
 		ctx.ErrorString("ERR Can't execute '" + cmd.Name + "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
