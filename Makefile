@@ -1,8 +1,8 @@
-.PHONY: help build test test-race fuzz bench lint transcripts
+.PHONY: help build test test-race fuzz bench lint transcripts generate
 GO ?= go
 
 help:
-	@echo "build test test-race fuzz bench lint transcripts"
+	@echo "build test test-race fuzz bench lint transcripts generate"
 
 build:
 	$(GO) build -o skiff ./cmd/skiff && $(GO) build -o skiff-bench ./cmd/skiff-bench
@@ -26,3 +26,7 @@ lint:
 # Check the RESP transcripts against a real redis-server on REDIS (host:port).
 transcripts:
 	$(GO) test -count=1 -run '^TestTranscripts$$' ./internal/command/ -redis-addr $${REDIS:-127.0.0.1:6379}
+
+# Regenerate gen/ from proto/ with the pinned generators (needs protoc).
+generate:
+	scripts/gen-proto.sh
