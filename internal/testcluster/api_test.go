@@ -194,7 +194,9 @@ func TestCluster_APIWatchResumesAfterLeaderKill(t *testing.T) {
 	go func() { watchDone <- watch(other, from, stopWatch) }()
 	// Let writes go on through the new leader, then stop them.
 	c.WaitLeader()
+	ackMu.Lock()
 	n0 := len(acked)
+	ackMu.Unlock()
 	c.Eventually(func() error {
 		ackMu.Lock()
 		defer ackMu.Unlock()
