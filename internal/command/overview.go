@@ -2,12 +2,10 @@ package command
 
 import (
 	"math"
-	"math/bits"
 	"runtime/metrics"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -226,11 +224,12 @@ func readMemory() OverviewMemory {
 	return m
 }
 
-// overviewState is the dashboard's sampler: the latency histogram fed by
-// every command and a ring of one-second samples. Its zero value is ready;
-// the sampler goroutine starts with the first Overview call.
+// overviewState is the dashboard's sampler: a ring of one-second samples
+// of ops/s and p99, the latter from the per-command latency histograms that
+// INFO latencystats keeps (latency.go: nothing is recorded twice; with
+// latency-tracking no the p99 reads 0). Its zero value is ready; the sampler
+// goroutine starts with the first Overview call.
 type overviewState struct {
-	lat     latencyHist
 	started sync.Once
 	done    chan struct{} // closed when the sampler goroutine has ended
 	mu      struct {
@@ -241,7 +240,7 @@ type overviewState struct {
 		// the counters at the previous sample
 		prevAt       time.Time
 		prevCommands int64
-		prevLat      [latBuckets]uint64
+		prevLat      [cmdHistBuckets]uint64
 	}
 }
 
@@ -252,16 +251,12 @@ type sample struct {
 	p99  float64 // µs
 }
 
-// observe records one command's duration. Called by Server.finish on every
-// command, on the command's goroutine: one atomic add, no lock.
-func (o *overviewState) observe(d time.Duration) { o.lat.observe(d) }
-
 // start starts the sampler once; it runs until s's context ends.
 func (o *overviewState) start(s *Server) {
 	o.started.Do(func() {
 		o.done = make(chan struct{})
 		o.mu.Lock()
-		o.mu.prevAt, o.mu.prevCommands, o.mu.prevLat = time.Now(), s.stats.commands.Load(), o.lat.snapshot()
+		o.mu.prevAt, o.mu.prevCommands, o.mu.prevLat = time.Now(), s.stats.commands.Load(), s.latencyTotals()
 		o.mu.Unlock()
 		go o.run(s)
 	})
@@ -277,15 +272,14 @@ func (o *overviewState) run(s *Server) {
 		case <-s.ctx.Done():
 			return
 		case <-t.C:
-			o.sample(time.Now(), s.stats.commands.Load())
+			o.sample(time.Now(), s.stats.commands.Load(), s.latencyTotals())
 		}
 	}
 }
 
 // sample appends the sample for the interval ending at now, given the
-// total commands processed then.
-func (o *overviewState) sample(now time.Time, commands int64) {
-	cur := o.lat.snapshot()
+// total commands processed then and the latency histogram of them all.
+func (o *overviewState) sample(now time.Time, commands int64, cur [cmdHistBuckets]uint64) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	el := now.Sub(o.mu.prevAt).Seconds()
@@ -293,13 +287,15 @@ func (o *overviewState) sample(now time.Time, commands int64) {
 	if ran < 0 { // CONFIG RESETSTAT cleared the counter
 		ran = commands
 	}
-	var delta [latBuckets]uint64
+	var delta [cmdHistBuckets]uint64
+	var total uint64
 	for i := range cur {
-		if cur[i] >= o.mu.prevLat[i] {
+		if cur[i] >= o.mu.prevLat[i] { // CONFIG RESETSTAT clears the histograms
 			delta[i] = cur[i] - o.mu.prevLat[i]
+			total += delta[i]
 		}
 	}
-	sm := sample{atMs: now.UnixMilli(), p99: quantile(&delta, 0.99)}
+	sm := sample{atMs: now.UnixMilli(), p99: float64(histPercentile(&delta, total, 99)) / 1000}
 	if el > 0 {
 		sm.ops = math.Round(float64(ran)/el*10) / 10
 	}
@@ -329,75 +325,22 @@ func (o *overviewState) history() OverviewHistory {
 	return h
 }
 
-// latencyHist is a cumulative histogram of durations in microseconds with
-// log2 buckets split into 4 linear sub-buckets (so a bucket is at most 25%
-// wide): bucket i < 4 holds exactly i µs; above, bucket 4(e-1)+k holds
-// [(4+k)·2^(e-2), (5+k)·2^(e-2)) for the power of two 2^e. The last bucket
-// also holds everything longer (from 2^34 µs, ~4.8 hours). Lock-free:
-// observe is one atomic add.
-type latencyHist struct {
-	b [latBuckets]atomic.Uint64
-}
 
-// latBuckets covers durations below 2^34 µs.
-const latBuckets = 4 * 33
-
-func (h *latencyHist) observe(d time.Duration) {
-	h.b[latBucket(uint64(max(d, 0)/time.Microsecond))].Add(1)
-}
-
-func (h *latencyHist) snapshot() [latBuckets]uint64 {
-	var out [latBuckets]uint64
-	for i := range h.b {
-		out[i] = h.b[i].Load()
+// latencyTotals sums every command's latency histogram (subcommands
+// included): the node-wide distribution the dashboard's p99 reads.
+func (s *Server) latencyTotals() (out [cmdHistBuckets]uint64) {
+	add := func(c *Command) {
+		if b, _ := c.stats.histSnapshot(); b != nil {
+			for i, n := range b {
+				out[i] += n
+			}
+		}
+	}
+	for _, c := range s.table.All() {
+		add(c)
+		for _, sub := range c.Subcommands {
+			add(sub)
+		}
 	}
 	return out
-}
-
-// latBucket returns the bucket of a duration of us microseconds.
-func latBucket(us uint64) int {
-	if us < 4 {
-		return int(us)
-	}
-	e := bits.Len64(us) - 1 // 2^e ≤ us < 2^(e+1), e ≥ 2
-	i := 4*(e-1) + int(us>>(e-2)&3)
-	return min(i, latBuckets-1)
-}
-
-// latBounds returns bucket i's range [lo, hi) in microseconds.
-func latBounds(i int) (lo, hi float64) {
-	if i < 4 {
-		return float64(i), float64(i + 1)
-	}
-	e, k := i/4+1, i%4
-	w := math.Ldexp(1, e-2)
-	return float64(4+k) * w, float64(5+k) * w
-}
-
-// quantile estimates the q-quantile (0 < q ≤ 1) of the counts in b, in
-// microseconds, interpolating linearly inside the bucket it falls in; 0 when
-// b is empty.
-func quantile(b *[latBuckets]uint64, q float64) float64 {
-	var total uint64
-	for _, n := range b {
-		total += n
-	}
-	if total == 0 {
-		return 0
-	}
-	rank := q * float64(total) // the rank-th smallest value, 1-based
-	var seen uint64
-	for i, n := range b {
-		if n == 0 {
-			continue
-		}
-		if float64(seen+n) >= rank {
-			lo, hi := latBounds(i)
-			frac := (rank - float64(seen)) / float64(n)
-			return math.Round((lo+(hi-lo)*frac)*10) / 10
-		}
-		seen += n
-	}
-	lo, _ := latBounds(latBuckets - 1)
-	return lo
 }

@@ -272,7 +272,6 @@ func (s *Server) finish(ctx *Ctx, cmd *Command, start time.Time) {
 	cmd.stats.calls.Add(1)
 	cmd.stats.usec.Add(int64(d / time.Microsecond))
 	s.metrics.observe(c, cmd, d)
-	s.ovw.observe(d) // the dashboard's latency histogram (overview.go)
 	if ctx.failed {
 		cmd.stats.failed.Add(1)
 		s.stats.errorReplies.Add(1)
