@@ -325,7 +325,6 @@ func (o *overviewState) history() OverviewHistory {
 	return h
 }
 
-
 // latencyTotals sums every command's latency histogram (subcommands
 // included): the node-wide distribution the dashboard's p99 reads.
 func (s *Server) latencyTotals() (out [cmdHistBuckets]uint64) {
