@@ -142,6 +142,10 @@ func (s *Server) NewClient(addr, laddr string) *Client {
 	return c
 }
 
+// RejectConnection counts a connection refused at maxclients (INFO
+// rejected_connections, skiff_connections_rejected_total).
+func (s *Server) RejectConnection() { s.stats.rejectedConns.Add(1) }
+
 // RemoveClient unregisters a closed connection.
 func (s *Server) RemoveClient(c *Client) {
 	s.clients.remove(c)

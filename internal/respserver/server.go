@@ -139,6 +139,7 @@ func (s *Server) track(c net.Conn) bool {
 		return false
 	}
 	if len(s.mu.conns) >= s.opts.MaxClients {
+		s.opts.Exec.RejectConnection()
 		_, _ = c.Write([]byte("-ERR max number of clients reached\r\n"))
 		return false
 	}
