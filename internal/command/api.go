@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/skiffdb/skiff/internal/store"
@@ -71,23 +72,10 @@ type CompactedError struct {
 }
 
 func (e *CompactedError) Error() string {
-	return "watch history compacted: the oldest point available is revision " + uitoa(e.OldestRevision) + " (token " + e.Oldest + ")"
+	return "watch history compacted: the oldest point available is revision " + strconv.FormatUint(e.OldestRevision, 10) + " (token " + e.Oldest + ")"
 }
 
 func (e *CompactedError) Unwrap() error { return ErrCompacted }
-
-func uitoa(n uint64) string {
-	var b [20]byte
-	i := len(b)
-	for {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-		if n == 0 {
-			return string(b[i:])
-		}
-	}
-}
 
 // KV is one key with its value and revision.
 type KV struct {
@@ -565,7 +553,7 @@ func (s *Server) Ready() (ok bool, reason string) {
 		return false, "no leader elected"
 	}
 	if st.LogApplied < st.CommitIndex {
-		return false, "applying the log: applied " + uitoa(st.LogApplied) + " of " + uitoa(st.CommitIndex)
+		return false, "applying the log: applied " + strconv.FormatUint(st.LogApplied, 10) + " of " + strconv.FormatUint(st.CommitIndex, 10)
 	}
 	return true, ""
 }
