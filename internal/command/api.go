@@ -542,8 +542,16 @@ func (s *Server) clusterChange(sub string, args ...string) error {
 	return d.ok()
 }
 
+// readyLag is how many committed entries a node may have left to apply and
+// still be ready. Under a steady write load a follower is always a few
+// batches behind its commit index; requiring zero would make /readyz and gRPC
+// health flap with every write (a load balancer would drop the node), while a
+// node replaying a long log after a restart is not ready until it is close.
+const readyLag = 1000
+
 // Ready reports whether this node can serve: a leader is known and this node
-// has applied the log up to the commit index it knows. reason says why not.
+// has applied the log to within readyLag entries of the commit index it
+// knows. reason says why not.
 func (s *Server) Ready() (ok bool, reason string) {
 	if s.cluster == nil {
 		return true, ""
@@ -552,7 +560,7 @@ func (s *Server) Ready() (ok bool, reason string) {
 	if st.LeaderID == "" {
 		return false, "no leader elected"
 	}
-	if st.LogApplied < st.CommitIndex {
+	if st.LogApplied+readyLag < st.CommitIndex {
 		return false, "applying the log: applied " + strconv.FormatUint(st.LogApplied, 10) + " of " + strconv.FormatUint(st.CommitIndex, 10)
 	}
 	return true, ""

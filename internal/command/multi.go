@@ -273,11 +273,13 @@ func parseRevs(reply []byte, n int) ([]uint64, error) {
 		if len(e) < 3 || e[0] != ':' {
 			return nil, errBadLeaderReply
 		}
-		v, ok := op.ParseUint(e[1 : len(e)-2])
+		// An integer reply is signed: a revision with store.RevAbsent set
+		// travels as a negative number (cmdWatchRev).
+		v, ok := op.ParseInt(e[1 : len(e)-2])
 		if !ok {
 			return nil, errBadLeaderReply
 		}
-		revs[i] = v
+		revs[i] = uint64(v)
 	}
 	return revs, nil
 }
@@ -298,7 +300,7 @@ func cmdWatchRev(c *Ctx) {
 	}
 	c.W.WriteArrayLen(len(revs))
 	for _, r := range revs {
-		c.W.WriteInt(int64(r))
+		c.W.WriteInt(int64(r)) // store.RevAbsent makes it negative: parseRevs casts back
 	}
 }
 

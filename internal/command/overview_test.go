@@ -290,3 +290,24 @@ func TestOverview_Slowlog(t *testing.T) {
 		t.Errorf("slower_than_us %d after turning the slow log off", o.Slowlog.SlowerThanMicros)
 	}
 }
+
+// TestReady: a leader must be known, and the node may be at most readyLag
+// committed entries from having applied them (a follower under load is always
+// a little behind; a node replaying a long log is not ready).
+func TestReady(t *testing.T) {
+	for _, tc := range []struct {
+		leader          string
+		applied, commit uint64
+		want            bool
+	}{
+		{"", 10, 10, false},
+		{"n1", 10, 10, true},
+		{"n1", 10, 10 + readyLag, true},
+		{"n1", 10, 11 + readyLag, false},
+	} {
+		s := overviewServer(t, overviewCluster{st: ClusterStatus{LeaderID: tc.leader, LogApplied: tc.applied, CommitIndex: tc.commit}})
+		if ok, reason := s.Ready(); ok != tc.want || ok != (reason == "") {
+			t.Fatalf("leader %q applied %d commit %d: Ready = %v %q", tc.leader, tc.applied, tc.commit, ok, reason)
+		}
+	}
+}

@@ -17,7 +17,7 @@
 //   - errors.go, the one table from the sentinels of command, store and
 //     engine to gRPC codes (tested to cover every sentinel);
 //   - health, which is SERVING while command.Server.Ready reports the node
-//     has a leader and has applied its log;
+//     has a leader and has applied its log (to within 1000 entries);
 //   - interceptors that turn a panic in a handler into INTERNAL instead of
 //     a crash.
 //

@@ -184,14 +184,14 @@ func applyMove(s *Store, o *op.Op) (any, error) {
 }
 
 func applyFlushDB(s *Store, o *op.Op) (any, error) {
-	s.dbs[o.DB] = s.newDB()
+	s.dbs[o.DB] = s.flushedDB(s.dbs[o.DB])
 	s.emit(o.DB, ClassDB, "flushdb", nil)
 	return nil, nil
 }
 
 func applyFlushAll(s *Store, o *op.Op) (any, error) {
 	for i := range s.dbs {
-		s.dbs[i] = s.newDB()
+		s.dbs[i] = s.flushedDB(s.dbs[i])
 	}
 	s.emit(-1, ClassDB, "flushall", nil)
 	return nil, nil

@@ -12,16 +12,19 @@ import (
 	"sync"
 )
 
-// Snapshot stream, version 1 (all integers are varints unless sized):
+// Snapshot stream, version 2 (all integers are varints unless sized):
 //
-//	stream  = magic version header record* trailer
+//	stream  = magic version header touched* record* trailer
 //	magic   = "SKIFFSNP"
-//	version = byte 1
+//	version = byte 2 (1 is read too: it has no touched records)
 //	header  = rev:uvarint ndb:uvarint
+//	touched = 'T' db:uvarint n:uvarint (slot:uvarint rev:uvarint)*n
 //	record  = 'K' db:uvarint type:byte deadline:varint rev:uvarint
 //	          keylen:uvarint key payloadlen:uvarint payload
 //	trailer = 'E' count:uvarint crc:uint32 (little endian)
 //
+// touched is a database's table of key-creation revisions by slot, nonzero
+// slots only, at most one per database (touched.go: WATCH of absent keys).
 // rev is the store revision the snapshot was taken at; each record is one
 // key with its own revision (the stamp WATCH compares) and deadline (unix ms,
 // 0 = none; expired keys are written as they are: deadlines are data).
@@ -29,12 +32,14 @@ import (
 // valueFromPayload). count is the number of 'K' records and crc the CRC-32C
 // (Castagnoli) of every byte before it, magic included. Records come in no
 // particular order (table order differs between replicas); a reader must
-// reject a duplicate key, an unknown record kind or type, and anything after
+// reject a duplicate key, an unknown record kind or type, a touched record
+// after a key record, and anything after
 // the trailer.
 const (
 	snapMagic   = "SKIFFSNP"
-	snapVersion = 1
+	snapVersion = 2
 	recKey      = 'K'
+	recTouched  = 'T'
 	recEnd      = 'E'
 
 	// maxPayload bounds a record's key and payload lengths before anything is
@@ -68,6 +73,8 @@ type Snapshot struct {
 	rev  uint64 // the revision the snapshot shows
 	dbs  []*db  // the databases as of rev, by index (FLUSHDB replaces a *db, SWAPDB moves it)
 	keys int    // keys in dbs at rev: the walk must account for each exactly once
+
+	touched []*touchTable // each database's creation table as of rev (touched.go)
 
 	// Tests only: buckets per lock hold (0 = walkBuckets), and a function the
 	// walk calls between chunks without holding any lock.
@@ -114,7 +121,7 @@ func (s *Store) BeginSnapshot() (*Snapshot, error) {
 		return nil, ErrSnapshotActive
 	}
 	s.snapSeq++
-	sn := &Snapshot{s: s, id: s.snapSeq, rev: s.rev, dbs: slices.Clone(s.dbs)}
+	sn := &Snapshot{s: s, id: s.snapSeq, rev: s.rev, dbs: slices.Clone(s.dbs), touched: cloneTouched(s.dbs)}
 	for _, d := range sn.dbs {
 		sn.keys += d.dict.len()
 	}
@@ -195,6 +202,11 @@ func (sn *Snapshot) WriteTo(w io.Writer) (int64, error) {
 
 	sw := newSnapWriter(w)
 	sw.header(sn.rev, len(sn.dbs))
+	for dbi, t := range sn.touched {
+		if t != nil {
+			sw.touched(dbi, t)
+		}
+	}
 	var count int
 	batch, spare := make([]snapItem, 0, walkBatch), []snapItem(nil)
 	write := func(items []snapItem) {
@@ -342,7 +354,8 @@ func (s *Store) readSnapshot(r io.Reader) ([]*db, uint64, error) {
 	if string(head[:len(snapMagic)]) != snapMagic {
 		return nil, 0, fmt.Errorf("%w: not a skiff snapshot", ErrSnapshotCorrupt)
 	}
-	if v := head[len(snapMagic)]; v != snapVersion {
+	v := head[len(snapMagic)]
+	if v != snapVersion && v != 1 { // version 1 is version 2 without 'T' records
 		return nil, 0, fmt.Errorf("%w %d (this build reads %d)", ErrSnapshotVersion, v, snapVersion)
 	}
 	rev, err := sr.uvarint()
@@ -361,18 +374,23 @@ func (s *Store) readSnapshot(r io.Reader) ([]*db, uint64, error) {
 		dbs[i] = s.newDB()
 	}
 	var key []byte
-	for count := uint64(0); ; count++ {
+	for count := uint64(0); ; {
 		kind, err := sr.byte()
 		if err != nil {
 			return nil, 0, err
 		}
-		switch kind {
-		case recKey:
+		switch {
+		case kind == recKey:
 			key, err = sr.record(dbs, rev, key)
 			if err != nil {
 				return nil, 0, err
 			}
-		case recEnd:
+			count++
+		case kind == recTouched && v >= 2 && count == 0:
+			if err := sr.touched(dbs, rev); err != nil {
+				return nil, 0, err
+			}
+		case kind == recEnd:
 			if err := sr.trailer(count); err != nil {
 				return nil, 0, err
 			}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -174,6 +175,13 @@ func fullState(s *Store) string {
 			lines = append(lines, fmt.Sprintf("%d %q %v %d %d %q", i, e.key, e.typ, e.expireAt, e.rev, e.str))
 			return true
 		})
+		if d.touched != nil {
+			for slot, r := range d.touched {
+				if r != 0 {
+					lines = append(lines, fmt.Sprintf("%d touched %d %d", i, slot, r))
+				}
+			}
+		}
 	}
 	sort.Strings(lines)
 	return fmt.Sprintf("rev %d\n%s", s.rev, strings.Join(lines, "\n"))
@@ -610,6 +618,29 @@ func TestSnapshot_VersionAndShape(t *testing.T) {
 	if err := newSnapStore().Restore(strings.NewReader("SKIFFSNQ\x01")); !errors.Is(err, ErrSnapshotCorrupt) {
 		t.Fatalf("bad magic: %v", err)
 	}
+	// Version 1 (no touched records) is still read.
+	v1 := craftV(1, 5, nil, snapItem{db: 1, typ: TypeString, key: "a", rev: 3, payload: []byte("v")})
+	if err := newSnapStore().Restore(bytes.NewReader(v1)); err != nil {
+		t.Fatalf("version 1: %v", err)
+	}
+}
+
+// craftV is craft with a version byte and touched tables (by db).
+func craftV(version byte, rev uint64, touched map[int]*touchTable, items ...snapItem) []byte {
+	var buf bytes.Buffer
+	sw := newSnapWriter(&buf)
+	sw.write(append([]byte(snapMagic), version))
+	sw.write(binary.AppendUvarint(binary.AppendUvarint(nil, rev), snapDBs))
+	for dbi := 0; dbi < snapDBs; dbi++ {
+		if t := touched[dbi]; t != nil {
+			sw.touched(dbi, t)
+		}
+	}
+	for i := range items {
+		sw.record(&items[i])
+	}
+	sw.trailer(len(items))
+	return buf.Bytes()
 }
 
 // craft encodes a stream with a valid checksum from hand-made records.
@@ -632,11 +663,13 @@ func TestSnapshot_RejectsWellFormedNonsense(t *testing.T) {
 		t.Fatalf("crafted stream: %v", err)
 	}
 	bad := map[string][]byte{
-		"unknown type":  craft(5, snapItem{db: 1, typ: Type(99), key: "a", rev: 3}),
-		"type none":     craft(5, snapItem{db: 1, typ: TypeNone, key: "a", rev: 3}),
-		"duplicate key": craft(5, ok, ok),
-		"db range":      craft(5, snapItem{db: snapDBs, typ: TypeString, key: "a", rev: 3}),
-		"future rev":    craft(2, ok),
+		"unknown type":     craft(5, snapItem{db: 1, typ: Type(99), key: "a", rev: 3}),
+		"type none":        craft(5, snapItem{db: 1, typ: TypeNone, key: "a", rev: 3}),
+		"duplicate key":    craft(5, ok, ok),
+		"db range":         craft(5, snapItem{db: snapDBs, typ: TypeString, key: "a", rev: 3}),
+		"future rev":       craft(2, ok),
+		"touched slot rev": craftV(snapVersion, 5, map[int]*touchTable{0: touchedAt(7, 9)}, ok),
+		"touched in v1":    craftV(1, 5, map[int]*touchTable{0: touchedAt(7, 4)}, ok),
 	}
 	for name, b := range bad {
 		dst, before := corruptTarget(t)
@@ -647,6 +680,12 @@ func TestSnapshot_RejectsWellFormedNonsense(t *testing.T) {
 			t.Fatalf("%s: store changed", name)
 		}
 	}
+}
+
+func touchedAt(slot int, rev uint64) *touchTable {
+	t := new(touchTable)
+	t[slot] = rev
+	return t
 }
 
 func TestSnapshot_UnencodableTypeFailsWriteTo(t *testing.T) {

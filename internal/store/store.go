@@ -107,6 +107,7 @@ func newEntry(key []byte) *entry {
 type db struct {
 	dict    *dict
 	expires expHeap
+	touched *touchTable // creation revisions by key slot, nil until one (touched.go)
 }
 
 // Options configures a Store.
@@ -283,6 +284,7 @@ func (s *Store) put(d *db, e *entry, key []byte, v value, expireAt int64) *entry
 	s.setExpire(d, e, expireAt)
 	e.rev = s.rev
 	if created {
+		s.touchCreate(d, key)
 		s.emitIn(d, ClassNew, "new", key)
 	}
 	return e

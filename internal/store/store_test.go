@@ -411,3 +411,22 @@ func BenchmarkGet(b *testing.B) {
 		s.Get(0, key, t0)
 	}
 }
+
+// BenchmarkApplyPushPop is a queue's pattern: each push creates the list and
+// each pop of its last element deletes it.
+func BenchmarkApplyPushPop(b *testing.B) {
+	s := New(Options{})
+	push := op.Op{Code: op.ListPush, Time: t0, Args: [][]byte{[]byte("queue:default"), []byte("1"), []byte("0"), []byte("job")}}
+	pop := op.Op{Code: op.ListPop, Time: t0, Args: [][]byte{[]byte("queue:default"), []byte("1"), []byte("-1")}}
+	if _, err := s.Apply(&push); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := s.Apply(&pop); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		s.Apply(&push)
+		s.Apply(&pop)
+	}
+}

@@ -125,7 +125,7 @@ func applyTxn(s *Store, o *op.Op) (any, error) {
 		}
 	}
 	for _, c := range t.Conds {
-		if s.revAt(s.dbs[c.DB], c.Key, o.Time) != c.Rev {
+		if !s.watchHolds(s.dbs[c.DB], c.Key, c.Rev, o.Time) {
 			return TxnResult{Aborted: true}, nil
 		}
 	}
@@ -162,7 +162,8 @@ func (s *Store) revAt(d *db, key []byte, now int64) uint64 {
 }
 
 // Revisions appends to dst the revision of each key of database dbi at time
-// now (0 for a key that is absent or expired), as WATCH records them.
+// now as WATCH records them: for a key that is absent or expired, the store
+// revision flagged with RevAbsent (touched.go).
 func (s *Store) Revisions(dbi int, keys [][]byte, now int64, dst []uint64) []uint64 {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -174,7 +175,11 @@ func (s *Store) Revisions(dbi int, keys [][]byte, now int64, dst []uint64) []uin
 	}
 	d := s.dbs[dbi]
 	for _, k := range keys {
-		dst = append(dst, s.revAt(d, k, now))
+		r := s.revAt(d, k, now)
+		if r == 0 {
+			r = s.rev | RevAbsent
+		}
+		dst = append(dst, r)
 	}
 	return dst
 }
@@ -219,7 +224,7 @@ func (s *Store) ReadTxn(conds []op.TxnCond, now int64, fn func(view *Store)) boo
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	for _, c := range conds {
-		if c.DB < 0 || c.DB >= len(s.dbs) || s.revAt(s.dbs[c.DB], c.Key, now) != c.Rev {
+		if c.DB < 0 || c.DB >= len(s.dbs) || !s.watchHolds(s.dbs[c.DB], c.Key, c.Rev, now) {
 			return false
 		}
 	}

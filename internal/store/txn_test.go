@@ -52,7 +52,7 @@ func TestTxn_Conditions(t *testing.T) {
 	s.Apply(txnSet("w", "1"))
 	s.Apply(&op.Op{Code: op.Set, Time: t0, Args: [][]byte{[]byte("e"), []byte("1"), []byte("0"), op.Itoa(t0 + 100)}})
 	revs := s.Revisions(0, [][]byte{[]byte("w"), []byte("e"), []byte("absent")}, t0, nil)
-	if revs[0] == 0 || revs[1] == 0 || revs[2] != 0 {
+	if revs[0] == 0 || revs[1] == 0 || revs[2]&RevAbsent == 0 {
 		t.Fatalf("revisions %v", revs)
 	}
 	n := 0
@@ -332,5 +332,69 @@ func TestTxn_BuilderRoundTrip(t *testing.T) {
 		if _, ok := op.ParseUint([]byte(bad)); ok {
 			t.Errorf("ParseUint(%q) accepted", bad)
 		}
+	}
+}
+
+// TestTxn_AbsentKeyTouched: a key absent at WATCH and at EXEC aborts the
+// transaction when it was created in between (and deleted, expired or flushed
+// away again), as in Redis; a key already expired at WATCH and merely deleted
+// since does not.
+func TestTxn_AbsentKeyTouched(t *testing.T) {
+	del := func(k string) *op.Op { return &op.Op{Code: op.Del, Time: t0, Args: [][]byte{[]byte(k)}} }
+	watch := func(s *Store, k string) op.TxnCond {
+		r := s.Revisions(0, [][]byte{[]byte(k)}, t0, nil)[0]
+		if r&RevAbsent == 0 {
+			t.Fatalf("%s: revision %d of an absent key is not flagged", k, r)
+		}
+		return op.TxnCond{Key: []byte(k), Rev: r}
+	}
+	exec := func(s *Store, c op.TxnCond) bool {
+		var b op.TxnBuilder
+		b.Cond(c.DB, c.Key, c.Rev)
+		b.Step(txnSet("out", "1"))
+		return applyTxnOp(t, s, &b, t0).Aborted
+	}
+	for name, between := range map[string][]*op.Op{
+		"created and deleted": {txnSet("k", "1"), del("k")},
+		"created and flushed": {txnSet("k", "1"), {Code: op.FlushAll, Time: t0}},
+	} {
+		s := New(Options{})
+		s.Apply(txnSet("other", "1"))
+		c := watch(s, "k")
+		for _, o := range between {
+			s.Apply(o)
+		}
+		if !exec(s, c) {
+			t.Fatalf("%s: EXEC applied", name)
+		}
+	}
+	// Untouched: other keys change, the watched one stays absent.
+	s := New(Options{})
+	c := watch(s, "k")
+	s.Apply(txnSet("x", "1"))
+	s.Apply(del("x"))
+	s.Apply(del("k"))
+	if exec(s, c) {
+		t.Fatal("an absent key nobody created aborted")
+	}
+	// Created before WATCH and deleted before WATCH: absent since, no abort.
+	s.Apply(txnSet("k", "1"))
+	s.Apply(del("k"))
+	if exec(s, watch(s, "k")) {
+		t.Fatal("a key deleted before WATCH aborted")
+	}
+	// Expired at WATCH, deleted since: logically no change.
+	s.Apply(&op.Op{Code: op.Set, Time: t0 - 100, Args: [][]byte{[]byte("e"), []byte("1"), []byte("0"), op.Itoa(t0 - 50)}})
+	c = watch(s, "e")
+	s.Apply(del("e"))
+	if exec(s, c) {
+		t.Fatal("deleting a key expired at WATCH aborted")
+	}
+	// ... but recreated, it aborts.
+	c = watch(s, "e")
+	s.Apply(txnSet("e", "again"))
+	s.Apply(del("e"))
+	if exec(s, c) == false {
+		t.Fatal("a recreated key did not abort")
 	}
 }

@@ -143,14 +143,20 @@ func TestCluster_FrontDoorsOnEveryNode(t *testing.T) {
 			t.Fatalf("Txn's then branch not applied: %q", v)
 		}
 
-		// Health, readiness and reflection on every node.
-		hc, err := healthpb.NewHealthClient(grpcConn(t, m.GRPCAddr)).Check(ctx, &healthpb.HealthCheckRequest{})
-		if err != nil || hc.GetStatus() != healthpb.HealthCheckResponse_SERVING {
-			t.Fatalf("node %d health: %v %v", i, hc, err)
-		}
-		if code, _, body := httpDo(t, "GET", base+"/readyz", nil); code != 200 {
-			t.Fatalf("node %d /readyz: %d %s", i, code, body)
-		}
+		// Health, readiness and reflection on every node. A follower is
+		// ready once it has applied what it knows committed: it may be an
+		// entry behind just after the writes above, so poll.
+		hcl := healthpb.NewHealthClient(grpcConn(t, m.GRPCAddr))
+		c.Eventually(func() error {
+			hc, err := hcl.Check(ctx, &healthpb.HealthCheckRequest{})
+			if err != nil || hc.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+				return fmt.Errorf("node %d health: %v %v", i, hc, err)
+			}
+			if code, _, body := httpDo(t, "GET", base+"/readyz", nil); code != 200 {
+				return fmt.Errorf("node %d /readyz: %d %s", i, code, body)
+			}
+			return nil
+		})
 		st, err := skiffv1.NewClusterClient(grpcConn(t, m.GRPCAddr)).Status(ctx, &skiffv1.StatusRequest{})
 		if err != nil || len(st.GetMembers()) != 3 || st.GetLeaderId() == "" {
 			t.Fatalf("node %d Cluster.Status: %v %v", i, st, err)

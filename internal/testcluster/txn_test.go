@@ -127,6 +127,25 @@ func TestCluster_TxnWatchAcrossNodes(t *testing.T) {
 		if v, _ := oc.Get(ctx, key).Result(); v != "mine" {
 			t.Fatalf("pair %d: %s = %q after EXEC", i, key, v)
 		}
+		// Absent at WATCH and at EXEC, created and deleted in between
+		// through the other node: aborts, as in Redis.
+		absent := key + ":absent"
+		err = wc.Watch(ctx, func(tx *redis.Tx) error {
+			if err := oc.Set(ctx, absent, "x", 0).Err(); err != nil {
+				return err
+			}
+			if err := oc.Del(ctx, absent).Err(); err != nil {
+				return err
+			}
+			_, err := tx.TxPipelined(ctx, func(pp redis.Pipeliner) error {
+				pp.Set(ctx, absent, "mine", 0)
+				return nil
+			})
+			return err
+		}, absent)
+		if !errors.Is(err, redis.TxFailedErr) {
+			t.Fatalf("pair %d: EXEC after an absent key was created and deleted: %v, want a null reply", i, err)
+		}
 	}
 	// An acknowledged write just before WATCH on a follower is seen by the
 	// WATCH (it asks the leader), so it does not abort the EXEC.
