@@ -1,7 +1,9 @@
 package command
 
 import (
+	"github.com/skiffdb/skiff/internal/resp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/skiffdb/skiff/internal/glob"
@@ -166,9 +168,30 @@ func categories(cmd *Command) []string {
 // keySpecFlags are the access flags skiff reports for a command's keys:
 // Redis's per-command flags are finer (insert, delete, OW ...); these say
 // read-only or read-write.
+// numKeysAt gives the commands whose keys a numkeys argument counts the
+// position of that argument (Command.NumKeysAt).
+var numKeysAt = map[string]int{
+	"zunionstore": 2, "zinterstore": 2, "zdiffstore": 2,
+	"zunion": 1, "zinter": 1, "zdiff": 1, "zintercard": 1, "sintercard": 1,
+	"lmpop": 1, "zmpop": 1, "blmpop": 2, "bzmpop": 2,
+}
+
 func keySpecFlags(cmd *Command) []string {
-	if cmd.Flags&Write != 0 {
+	switch {
+	case cmd.Flags&Write != 0 && cmd.NumKeysAt > 0:
+		return []string{"OW", "update"} // ZUNIONSTORE's destination
+	case cmd.Flags&Write != 0:
 		return []string{"RW", "update"}
+	}
+	return []string{"RO", "access"}
+}
+
+// countedKeyFlags are the key spec flags of the keys a numkeys argument
+// counts: read (ZUNIONSTORE's sources), or read and removed from (LMPOP's)
+// when the command writes and has no fixed key.
+func countedKeyFlags(cmd *Command) []string {
+	if cmd.Flags&Write != 0 && cmd.FirstKey <= 0 {
+		return []string{"RW", "access", "delete"}
 	}
 	return []string{"RO", "access"}
 }
@@ -186,6 +209,9 @@ func writeCommandInfo(c *Ctx, cmd *Command) {
 	w.WriteBulkString(cmd.Name)
 	w.WriteInt(int64(cmd.Arity))
 	flags := cmd.Flags.Names()
+	if cmd.NumKeysAt > 0 {
+		flags = append(flags, "movablekeys")
+	}
 	w.WriteSetLen(len(flags))
 	for _, f := range flags {
 		w.WriteSimple(f)
@@ -215,22 +241,43 @@ func writeCommandInfo(c *Ctx, cmd *Command) {
 	}
 }
 
-// writeKeySpecs writes one range key spec built from the legacy key
-// positions (none for a keyless command).
+// writeKeySpecs writes the key specs: one range spec built from the legacy
+// key positions, and a keynum spec for a numkeys argument (none for a keyless
+// command).
 func writeKeySpecs(c *Ctx, cmd *Command) {
 	w := c.W
-	if cmd.FirstKey <= 0 {
-		w.WriteSetLen(0)
-		return
+	n := 0
+	if cmd.FirstKey > 0 {
+		n++
 	}
-	last := cmd.LastKey
-	if last >= 0 {
-		last -= cmd.FirstKey
+	if cmd.NumKeysAt > 0 {
+		n++
 	}
-	w.WriteSetLen(1)
+	w.WriteSetLen(n)
+	if cmd.FirstKey > 0 {
+		last := cmd.LastKey
+		if last >= 0 {
+			last -= cmd.FirstKey
+		}
+		writeKeySpec(w, keySpecFlags(cmd), cmd.FirstKey, "range",
+			specField{"lastkey", last}, specField{"keystep", max(cmd.Step, 1)}, specField{"limit", 0})
+	}
+	if cmd.NumKeysAt > 0 {
+		writeKeySpec(w, countedKeyFlags(cmd), cmd.NumKeysAt, "keynum",
+			specField{"keynumidx", 0}, specField{"firstkey", 1}, specField{"keystep", 1})
+	}
+}
+
+type specField struct {
+	name string
+	v    int
+}
+
+// writeKeySpec writes one key spec: its flags, an index begin_search at
+// index, and a find_keys of type typ with spec.
+func writeKeySpec(w *resp.Writer, flags []string, index int, typ string, spec ...specField) {
 	w.WriteMapLen(3)
 	w.WriteBulkString("flags")
-	flags := keySpecFlags(cmd)
 	w.WriteSetLen(len(flags))
 	for _, f := range flags {
 		w.WriteSimple(f)
@@ -242,19 +289,17 @@ func writeKeySpecs(c *Ctx, cmd *Command) {
 	w.WriteBulkString("spec")
 	w.WriteMapLen(1)
 	w.WriteBulkString("index")
-	w.WriteInt(int64(cmd.FirstKey))
+	w.WriteInt(int64(index))
 	w.WriteBulkString("find_keys")
 	w.WriteMapLen(2)
 	w.WriteBulkString("type")
-	w.WriteBulkString("range")
+	w.WriteBulkString(typ)
 	w.WriteBulkString("spec")
-	w.WriteMapLen(3)
-	w.WriteBulkString("lastkey")
-	w.WriteInt(int64(last))
-	w.WriteBulkString("keystep")
-	w.WriteInt(int64(max(cmd.Step, 1)))
-	w.WriteBulkString("limit")
-	w.WriteInt(0)
+	w.WriteMapLen(len(spec))
+	for _, f := range spec {
+		w.WriteBulkString(f.name)
+		w.WriteInt(int64(f.v))
+	}
 }
 
 // writeCommandDocs writes COMMAND DOCS's map for cmd: summary, since, group,
@@ -387,7 +432,7 @@ func cmdCommandGetKeys(c *Ctx) {
 	case cmd == nil:
 		c.ErrorString("ERR Invalid command specified")
 		return
-	case cmd.FirstKey <= 0:
+	case cmd.FirstKey <= 0 && cmd.NumKeysAt == 0:
 		c.ErrorString("ERR The command has no key arguments")
 		return
 	case !checkArity(cmd.Arity, len(args)):
@@ -400,8 +445,13 @@ func cmdCommandGetKeys(c *Ctx) {
 		return
 	}
 	withFlags := c.Cmd.Name == "command|getkeysandflags"
+	fixed := len(keys) // keys before the counted ones (Keys returns those last)
+	if cmd.NumKeysAt > 0 {
+		n, _ := strconv.Atoi(string(args[cmd.NumKeysAt])) // valid: Keys checked it
+		fixed -= n
+	}
 	c.W.WriteArrayLen(len(keys))
-	for _, k := range keys {
+	for i, k := range keys {
 		if !withFlags {
 			c.W.WriteBulk(k)
 			continue
@@ -409,6 +459,9 @@ func cmdCommandGetKeys(c *Ctx) {
 		c.W.WriteArrayLen(2)
 		c.W.WriteBulk(k)
 		flags := keySpecFlags(cmd)
+		if i >= fixed {
+			flags = countedKeyFlags(cmd)
+		}
 		c.W.WriteSetLen(len(flags))
 		for _, f := range flags {
 			c.W.WriteSimple(f)

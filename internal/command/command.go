@@ -1,6 +1,7 @@
 package command
 
 import (
+	"strconv"
 	"strings"
 	"sync/atomic"
 )
@@ -61,11 +62,15 @@ type Command struct {
 	// Key positions (1-based, Redis convention): FirstKey 0 = no keys;
 	// LastKey -1 = the last argument; Step between keys.
 	FirstKey, LastKey, Step int
-	Group                   string // "string", "generic", "connection", "server" ...
-	Since                   string // Redis version that introduced it
-	Summary                 string
-	Complexity              string
-	Handler                 Handler
+	// NumKeysAt is the position of a numkeys argument followed by that many
+	// keys (ZUNIONSTORE's 2, LMPOP's 1), 0 for none: Redis's movablekeys,
+	// set from numKeysAt (cmdinfo.go) when the table is built.
+	NumKeysAt  int
+	Group      string // "string", "generic", "connection", "server" ...
+	Since      string // Redis version that introduced it
+	Summary    string
+	Complexity string
+	Handler    Handler
 	// Subcommands for container commands (CLIENT, CONFIG, COMMAND, OBJECT ...),
 	// keyed by lower-case name; used for COMMAND INFO/DOCS and dispatch.
 	Subcommands map[string]*Command
@@ -97,6 +102,11 @@ func newTable(families ...[]*Command) *Table {
 			}
 			t.cmds[c.Name] = c
 			t.names = append(t.names, c.Name)
+		}
+	}
+	for name, at := range numKeysAt {
+		if c := t.cmds[name]; c != nil {
+			c.NumKeysAt = at
 		}
 	}
 	return t
@@ -139,19 +149,30 @@ func checkArity(arity, n int) bool {
 }
 
 // Keys returns the key arguments of args according to the command's key
-// positions.
+// positions: the fixed ones, then those a numkeys argument counts. It returns
+// nil when the numkeys argument is not a positive count of the arguments that
+// follow it (the command itself would fail).
 func (c *Command) Keys(args [][]byte) [][]byte {
-	if c.FirstKey <= 0 || c.FirstKey >= len(args) {
-		return nil
-	}
-	last := c.LastKey
-	if last < 0 {
-		last = len(args) + last
-	}
-	step := max(c.Step, 1)
 	var keys [][]byte
-	for i := c.FirstKey; i <= last && i < len(args); i += step {
-		keys = append(keys, args[i])
+	if c.FirstKey > 0 && c.FirstKey < len(args) {
+		last := c.LastKey
+		if last < 0 {
+			last = len(args) + last
+		}
+		step := max(c.Step, 1)
+		for i := c.FirstKey; i <= last && i < len(args); i += step {
+			keys = append(keys, args[i])
+		}
+	}
+	if at := c.NumKeysAt; at > 0 {
+		if at >= len(args) {
+			return nil
+		}
+		n, err := strconv.Atoi(string(args[at]))
+		if err != nil || n <= 0 || n > len(args)-at-1 {
+			return nil
+		}
+		keys = append(keys, args[at+1:at+1+n]...)
 	}
 	return keys
 }

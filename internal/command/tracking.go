@@ -218,19 +218,14 @@ func (s *Server) remember(ctx *Ctx, cmd *Command) {
 	if cmd.Name != "client|caching" && cmd.Name != "multi" && !ctx.InExec() {
 		tr.caching = false
 	}
-	if cmd.Flags&ReadOnly == 0 || cmd.FirstKey <= 0 {
+	if cmd.Flags&ReadOnly == 0 || (cmd.FirstKey <= 0 && cmd.NumKeysAt == 0) {
 		return
 	}
 	if !tr.on || tr.bcast || (tr.optin && !caching) || (tr.optout && caching) {
 		return
 	}
-	last := cmd.LastKey
-	if last < 0 {
-		last = len(ctx.Args) + last
-	}
-	step := max(cmd.Step, 1)
-	for i := cmd.FirstKey; i <= last && i < len(ctx.Args); i += step {
-		k := string(ctx.Args[i])
+	for _, key := range cmd.Keys(ctx.Args) {
+		k := string(key)
 		m := t.keys[k]
 		if m == nil {
 			m = make(map[*Client]struct{})
