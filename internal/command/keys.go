@@ -78,12 +78,11 @@ func cmdExists(c *Ctx) { c.W.WriteInt(c.Store().Exists(c.DB(), c.Args[1:], c.Now
 
 func cmdType(c *Ctx) { c.W.WriteSimple(c.Store().Type(c.DB(), c.Args[1], c.Now()).String()) }
 
+// cmdExpire follows Redis's expireGenericCommand: the NX/XX/GT/LT options
+// are checked before the time argument, and only an overflow of the unit
+// conversion or of adding the base time is an invalid expire time (a
+// negative or past time deletes the key).
 func cmdExpire(c *Ctx) {
-	n, err := ParseInt(c.Args[2])
-	if err != nil {
-		c.Error(err)
-		return
-	}
 	var cond int64
 	for i := 3; i < len(c.Args); i++ {
 		switch {
@@ -108,6 +107,11 @@ func cmdExpire(c *Ctx) {
 		c.ErrorString("ERR GT and LT options at the same time are not compatible")
 		return
 	}
+	n, err := ParseInt(c.Args[2])
+	if err != nil {
+		c.Error(err)
+		return
+	}
 	invalid := replyError("ERR invalid expire time in '" + c.Cmd.Name + "' command")
 	if c.Cmd.Name == "expire" || c.Cmd.Name == "expireat" {
 		if n > math.MaxInt64/1000 || n < math.MinInt64/1000 {
@@ -118,11 +122,11 @@ func cmdExpire(c *Ctx) {
 	}
 	if c.Cmd.Name == "expire" || c.Cmd.Name == "pexpire" {
 		now := c.Now()
-		if (n > 0 && n > math.MaxInt64-now) || (n < 0 && n < math.MinInt64+now) {
+		if n > math.MaxInt64-now {
 			c.Error(invalid)
 			return
 		}
-		n += now
+		n += now // cannot underflow: now > 0
 	}
 	c.Propose(c.NewOp(op.Expire, c.Args[1], op.Itoa(n), op.Itoa(cond)), ReplyInt)
 }
@@ -142,7 +146,8 @@ func cmdTTL(c *Ctx) {
 		case "pttl":
 			c.W.WriteInt(max(at-now, 0))
 		case "expiretime":
-			c.W.WriteInt(at / 1000)
+			// Rounded as Redis does, (at+500)/1000, without overflowing.
+			c.W.WriteInt(at/1000 + (at%1000+500)/1000)
 		default:
 			c.W.WriteInt(at)
 		}
@@ -233,7 +238,8 @@ func cmdCopy(c *Ctx) {
 		case c.ArgIs(i, "replace"):
 			replace = "1"
 		case c.ArgIs(i, "db") && i+1 < len(c.Args):
-			n, err := ParseInt(c.Args[i+1])
+			// Each DB is checked as it is read, as Redis does.
+			n, err := parseDBIndex(c, c.Args[i+1])
 			if err != nil {
 				c.Error(err)
 				return
@@ -245,10 +251,6 @@ func cmdCopy(c *Ctx) {
 			return
 		}
 	}
-	if dst < 0 || dst >= int64(c.Store().Databases()) {
-		c.Error(ErrDBIndex)
-		return
-	}
 	if dst == int64(c.DB()) && string(c.Args[1]) == string(c.Args[2]) {
 		c.ErrorString("ERR source and destination objects are the same")
 		return
@@ -257,13 +259,9 @@ func cmdCopy(c *Ctx) {
 }
 
 func cmdMove(c *Ctx) {
-	dst, err := ParseInt(c.Args[2])
+	dst, err := parseDBIndex(c, c.Args[2])
 	if err != nil {
 		c.Error(err)
-		return
-	}
-	if dst < 0 || dst >= int64(c.Store().Databases()) {
-		c.Error(ErrDBIndex)
 		return
 	}
 	if dst == int64(c.DB()) {
@@ -271,6 +269,20 @@ func cmdMove(c *Ctx) {
 		return
 	}
 	c.Propose(c.NewOp(op.Move, c.Args[1], op.Itoa(dst)), ReplyInt)
+}
+
+// parseDBIndex parses a database number as COPY's DB and MOVE do: an int
+// (getIntFromObjectOrReply, with its out-of-range message), then a database
+// that exists.
+func parseDBIndex(c *Ctx, arg []byte) (int64, error) {
+	n, err := parseInt32(arg, "")
+	if err != nil {
+		return 0, err
+	}
+	if n < 0 || n >= c.Store().Databases() {
+		return 0, ErrDBIndex
+	}
+	return int64(n), nil
 }
 
 func cmdObject(c *Ctx) {

@@ -1,11 +1,30 @@
 package command
 
-import "github.com/skiffdb/skiff/internal/store"
+import (
+	"errors"
+
+	"github.com/skiffdb/skiff/internal/store"
+)
 
 // cmdLCS implements LCS key1 key2 [LEN] [IDX] [MINMATCHLEN n] [WITHMATCHLEN]
 // with Redis's dynamic-programming walk, so IDX ranges come out in the same
 // order Redis gives them.
 func cmdLCS(c *Ctx) {
+	// Redis (lcsCommand) checks the keys' types before the options.
+	st, now := c.Store(), c.Now()
+	a, _, errA := st.Get(c.DB(), c.Args[1], now)
+	b, _, errB := st.Get(c.DB(), c.Args[2], now)
+	if errA != nil || errB != nil {
+		if errors.Is(errA, store.ErrWrongType) || errors.Is(errB, store.ErrWrongType) {
+			c.ErrorString("ERR The specified keys must contain string values")
+			return
+		}
+		if errA == nil {
+			errA = errB
+		}
+		c.Error(errA)
+		return
+	}
 	var getLen, getIdx, withMatchLen bool
 	var minMatch int64
 	for i := 3; i < len(c.Args); i++ {
@@ -28,17 +47,6 @@ func cmdLCS(c *Ctx) {
 			c.SyntaxError()
 			return
 		}
-	}
-	st, now := c.Store(), c.Now()
-	a, _, errA := st.Get(c.DB(), c.Args[1], now)
-	b, _, errB := st.Get(c.DB(), c.Args[2], now)
-	if errA != nil || errB != nil {
-		if errA == store.ErrWrongType || errB == store.ErrWrongType {
-			c.ErrorString("ERR The specified keys must contain string values")
-			return
-		}
-		c.Error(errA)
-		return
 	}
 	if getIdx && getLen {
 		c.ErrorString("ERR If you want both the length and indexes, please just use IDX.")

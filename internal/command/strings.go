@@ -87,50 +87,81 @@ func deadline(c *Ctx, unit expireUnit, arg []byte) (int64, error) {
 	return n, nil
 }
 
-func cmdSet(c *Ctx) {
-	var flags int64
-	unit := unitNone
-	var expArg []byte
-	for i := 3; i < len(c.Args); i++ {
-		a := c.Args[i]
+// setOpts is what parseSetOptions found: SET's flags (op.SetNX, op.SetXX,
+// op.SetGet, op.SetKeepTTL), GETEX's PERSIST, and the expire option that
+// counts (the last one given) with its unvalidated argument.
+type setOpts struct {
+	flags   int64
+	persist bool
+	unit    expireUnit
+	expArg  []byte
+}
+
+// parseSetOptions parses the options of SET (from argument 3) or GETEX
+// (getex: from argument 2) exactly as Redis's
+// parseExtendedStringArgumentsOrReply does: an option is refused only when it
+// conflicts with a different one already given, so "PX 1 PX 2" is PX 2 and
+// "NX NX" is NX. ok is false when it wrote the syntax error.
+func parseSetOptions(c *Ctx, getex bool) (o setOpts, ok bool) {
+	from := 3
+	if getex {
+		from = 2
+	}
+	// Any expire option other than the one named conflicts with it.
+	otherExpire := func(u expireUnit) bool { return o.unit != unitNone && o.unit != u }
+	for i := from; i < len(c.Args); i++ {
 		hasNext := i+1 < len(c.Args)
+		var u expireUnit
 		switch {
-		case c.ArgIs(i, "nx") && flags&op.SetXX == 0:
-			flags |= op.SetNX
-		case c.ArgIs(i, "xx") && flags&op.SetNX == 0:
-			flags |= op.SetXX
-		case c.ArgIs(i, "get"):
-			flags |= op.SetGet
-		case c.ArgIs(i, "keepttl") && unit == unitNone:
-			flags |= op.SetKeepTTL
-		case len(a) == 2 && hasNext && unit == unitNone && flags&op.SetKeepTTL == 0 && (c.ArgIs(i, "ex") || c.ArgIs(i, "px")):
-			unit = unitEX
-			if c.ArgIs(i, "px") {
-				unit = unitPX
-			}
-			i++
-			expArg = c.Args[i]
-		case len(a) == 4 && hasNext && unit == unitNone && flags&op.SetKeepTTL == 0 && (c.ArgIs(i, "exat") || c.ArgIs(i, "pxat")):
-			unit = unitEXAT
-			if c.ArgIs(i, "pxat") {
-				unit = unitPXAT
-			}
-			i++
-			expArg = c.Args[i]
-		default:
-			c.SyntaxError()
-			return
+		case !getex && c.ArgIs(i, "nx") && o.flags&op.SetXX == 0:
+			o.flags |= op.SetNX
+			continue
+		case !getex && c.ArgIs(i, "xx") && o.flags&op.SetNX == 0:
+			o.flags |= op.SetXX
+			continue
+		case !getex && c.ArgIs(i, "get"):
+			o.flags |= op.SetGet
+			continue
+		case !getex && c.ArgIs(i, "keepttl") && o.unit == unitNone:
+			o.flags |= op.SetKeepTTL
+			continue
+		case getex && c.ArgIs(i, "persist") && o.unit == unitNone:
+			o.persist = true
+			continue
+		case c.ArgIs(i, "ex"):
+			u = unitEX
+		case c.ArgIs(i, "px"):
+			u = unitPX
+		case c.ArgIs(i, "exat"):
+			u = unitEXAT
+		case c.ArgIs(i, "pxat"):
+			u = unitPXAT
 		}
+		if u == unitNone || !hasNext || otherExpire(u) || o.flags&op.SetKeepTTL != 0 || o.persist {
+			c.SyntaxError()
+			return o, false
+		}
+		o.unit = u
+		i++
+		o.expArg = c.Args[i]
+	}
+	return o, true
+}
+
+func cmdSet(c *Ctx) {
+	o, ok := parseSetOptions(c, false)
+	if !ok {
+		return
 	}
 	var at int64
-	if unit != unitNone {
+	if o.unit != unitNone {
 		var err error
-		if at, err = deadline(c, unit, expArg); err != nil {
+		if at, err = deadline(c, o.unit, o.expArg); err != nil {
 			c.Error(err)
 			return
 		}
 	}
-	c.Propose(c.NewOp(op.Set, c.Args[1], c.Args[2], op.Itoa(flags), op.Itoa(at)), replySet)
+	c.Propose(c.NewOp(op.Set, c.Args[1], c.Args[2], op.Itoa(o.flags), op.Itoa(at)), replySet)
 }
 
 // replySet writes SET's reply: with GET the old value (a store.SetResult),
@@ -176,39 +207,35 @@ func cmdGetDel(c *Ctx) {
 	c.Propose(c.NewOp(op.GetDel, c.Args[1]), ReplyBulkOrNull)
 }
 
+// cmdGetEx follows Redis's getexCommand: options first (syntax errors),
+// then the key (a missing key answers null and a wrong type WRONGTYPE before
+// the expire time is validated), then the expire time. The key is looked up
+// where the op applies, in log order (a pipeline's earlier writes may not be
+// applied yet when this handler runs), so an invalid expire time is proposed
+// as a GETEX that changes nothing and answered as an error only when the key
+// holds a string.
 func cmdGetEx(c *Ctx) {
-	var at int64 // 0 = keep
-	set := false
-	for i := 2; i < len(c.Args); i++ {
-		hasNext := i+1 < len(c.Args)
-		var unit expireUnit
-		switch {
-		case c.ArgIs(i, "persist") && !set:
-			at, set = -1, true
-			continue
-		case c.ArgIs(i, "ex") && hasNext && !set:
-			unit = unitEX
-		case c.ArgIs(i, "px") && hasNext && !set:
-			unit = unitPX
-		case c.ArgIs(i, "exat") && hasNext && !set:
-			unit = unitEXAT
-		case c.ArgIs(i, "pxat") && hasNext && !set:
-			unit = unitPXAT
-		default:
-			c.SyntaxError()
-			return
-		}
-		i++
-		var err error
-		if at, err = deadline(c, unit, c.Args[i]); err != nil {
-			c.Error(err)
-			return
-		}
-		set = true
+	o, ok := parseSetOptions(c, true)
+	if !ok {
+		return
 	}
-	if !set {
+	if o.unit == unitNone && !o.persist {
 		cmdGet(c)
 		return
+	}
+	at := int64(-1) // PERSIST
+	if o.unit != unitNone {
+		var err error
+		if at, err = deadline(c, o.unit, o.expArg); err != nil {
+			c.Propose(c.NewOp(op.GetEx, c.Args[1], op.Itoa(0)), func(c *Ctx, v any) {
+				if b, ok := v.([]byte); ok && b != nil {
+					c.Error(err)
+					return
+				}
+				c.W.WriteNull()
+			})
+			return
+		}
 	}
 	c.Propose(c.NewOp(op.GetEx, c.Args[1], op.Itoa(at)), ReplyBulkOrNull)
 }
@@ -292,18 +319,8 @@ func cmdSetRange(c *Ctx) {
 		c.Error(ErrOffsetRange)
 		return
 	}
-	if off+int64(len(c.Args[3])) > store.MaxStringLen {
-		// Only an error when the write would happen (key exists or value
-		// non-empty); let apply decide the rest.
-		if len(c.Args[3]) > 0 {
-			if _, _, err := c.Store().Get(c.DB(), c.Args[1], c.Now()); err != nil {
-				c.Error(err)
-				return
-			}
-			c.Error(ErrStringTooLong)
-			return
-		}
-	}
+	// The rest (WRONGTYPE, then nothing to write, then too long) is decided
+	// where the op applies, in Redis's order.
 	c.Propose(c.NewOp(op.SetRange, c.Args[1], op.Itoa(off), c.Args[3]), ReplyInt)
 }
 
@@ -330,10 +347,9 @@ func cmdIncr(c *Ctx) {
 	c.Propose(c.NewOp(op.IncrBy, c.Args[1], op.Itoa(delta)), ReplyInt)
 }
 
+// cmdIncrByFloat leaves every check to the store, in Redis's order:
+// WRONGTYPE, then the current value, then the increment (both "not a valid
+// float").
 func cmdIncrByFloat(c *Ctx) {
-	if _, err := store.ParseLongDouble(c.Args[2]); err != nil {
-		c.Error(ErrNotFloat)
-		return
-	}
 	c.Propose(c.NewOp(op.IncrByFloat, c.Args[1], c.Args[2]), ReplyBulkOrNull)
 }

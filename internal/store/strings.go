@@ -18,6 +18,41 @@ type SetResult struct {
 	HadOld bool   // a previous string value existed (only meaningful with op.SetGet)
 }
 
+// strEnc, in a string's value.obj, records the encoding Redis gives a
+// string when it depends on how the value was written rather than on its
+// content; nil means by content, as tryObjectEncoding leaves the value of
+// SET, MSET, APPEND to a new key, INCR and the like ("int", "embstr" or "raw").
+// It survives RENAME, MOVE and COPY (dupStringObject keeps the encoding) but
+// not a snapshot: a restored replica answers by content again, as Redis does
+// after loading an RDB.
+type strEnc uint8
+
+const (
+	// strRaw: APPEND to an existing key or SETRANGE made the value a
+	// modifiable sds, "raw" whatever it holds (dbUnshareStringValue).
+	strRaw strEnc = iota + 1
+	// strNoInt: INCRBYFLOAT's result, "embstr" or "raw" by length but never
+	// "int" (createStringObjectFromLongDouble).
+	strNoInt
+)
+
+// stringEncoding is OBJECT ENCODING of a string value.
+func stringEncoding(v value) string {
+	enc, _ := v.obj.(strEnc)
+	if enc == strRaw {
+		return "raw"
+	}
+	if enc == 0 && len(v.str) <= 20 {
+		if _, err := ParseStrictInt(v.str); err == nil {
+			return "int"
+		}
+	}
+	if len(v.str) <= 44 {
+		return "embstr"
+	}
+	return "raw"
+}
+
 var stringApply = map[op.Code]applyFunc{
 	op.Set:         applySet,
 	op.MSet:        applyMSet,
@@ -199,6 +234,7 @@ func applyAppend(s *Store, o *op.Op) (any, error) {
 	// never mutated within their published length).
 	s.preserve(d, e)
 	e.str = append(v, o.Args[1]...)
+	e.obj = strRaw
 	e.rev = s.rev
 	s.emitStr(o.DB, ClassString, "append", o.Args[0], e.str)
 	return int64(len(v) + len(o.Args[1])), nil
@@ -221,7 +257,7 @@ func applySetRange(s *Store, o *op.Op) (any, error) {
 	if len(val) == 0 {
 		return int64(len(v)), nil
 	}
-	if off+int64(len(val)) > MaxStringLen {
+	if off > MaxStringLen-int64(len(val)) { // off+len would overflow near MaxInt64
 		return nil, ErrTooLong
 	}
 	n := max(len(v), int(off)+len(val))
@@ -229,10 +265,11 @@ func applySetRange(s *Store, o *op.Op) (any, error) {
 	copy(nv, v)
 	copy(nv[off:], val)
 	if e == nil {
-		s.put(d, nil, o.Args[0], strValue(nv), 0)
+		s.put(d, nil, o.Args[0], value{typ: TypeString, str: nv, obj: strRaw}, 0)
 	} else {
 		s.preserve(d, e)
 		e.str = nv
+		e.obj = strRaw
 		e.rev = s.rev
 	}
 	s.emitStr(o.DB, ClassString, "setrange", o.Args[0], nv)
@@ -268,6 +305,7 @@ func applyIncrBy(s *Store, o *op.Op) (any, error) {
 	} else {
 		s.preserve(d, e)
 		e.str = nv
+		e.obj = nil // "int" again, as Redis stores the result
 		e.rev = s.rev
 	}
 	s.emitStr(o.DB, ClassString, "incrby", o.Args[0], nv)
@@ -278,10 +316,8 @@ func applyIncrByFloat(s *Store, o *op.Op) (any, error) {
 	if err := argc(o, 2); err != nil {
 		return nil, err
 	}
-	delta, err := ParseLongDouble(o.Args[1])
-	if err != nil {
-		return nil, ErrMalformedOp
-	}
+	// Redis's order (incrbyfloatCommand): the type, the current value, then
+	// the increment.
 	d := s.dbs[o.DB]
 	e, v, err := s.stringFor(d, o.Args[0], o.Time)
 	if err != nil {
@@ -293,16 +329,21 @@ func applyIncrByFloat(s *Store, o *op.Op) (any, error) {
 			return nil, ErrNotFloat
 		}
 	}
+	delta, err := ParseLongDouble(o.Args[1])
+	if err != nil {
+		return nil, ErrNotFloat
+	}
 	if cur.IsInf() || delta.IsInf() {
 		return nil, ErrNaN
 	}
 	cur.Add(cur, delta)
 	nv := FormatLongDouble(cur)
 	if e == nil {
-		s.put(d, nil, o.Args[0], strValue(nv), 0)
+		s.put(d, nil, o.Args[0], value{typ: TypeString, str: nv, obj: strNoInt}, 0)
 	} else {
 		s.preserve(d, e)
 		e.str = nv
+		e.obj = strNoInt
 		e.rev = s.rev
 	}
 	s.emitStr(o.DB, ClassString, "incrbyfloat", o.Args[0], nv)

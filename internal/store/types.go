@@ -52,18 +52,8 @@ var stringOps = typeOps{
 	},
 	// A later APPEND to either key reallocates instead of writing into the
 	// shared array.
-	clone: func(v value) value { v.str = v.str[:len(v.str):len(v.str)]; return v },
-	encoding: func(v value) string {
-		if len(v.str) <= 20 {
-			if _, err := ParseStrictInt(v.str); err == nil {
-				return "int"
-			}
-		}
-		if len(v.str) <= 44 {
-			return "embstr"
-		}
-		return "raw"
-	},
+	clone:    func(v value) value { v.str = v.str[:len(v.str):len(v.str)]; return v },
+	encoding: stringEncoding, // strings.go
 	digest: func(buf []byte, v value) []byte {
 		buf = binary.AppendUvarint(buf, uint64(len(v.str)))
 		return append(buf, v.str...)
