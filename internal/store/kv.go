@@ -2,7 +2,6 @@ package store
 
 import (
 	"bytes"
-	"slices"
 	"strings"
 
 	"github.com/skiffdb/skiff/internal/op"
@@ -303,10 +302,18 @@ type RangeOptions struct {
 
 // Range returns the Limit smallest live string keys of dbi (in byte order)
 // that opts select, whether more remain after them, and the store revision
-// the read saw. Keys holding other types are skipped. There is no ordered
-// index: Range scans the whole database under the read lock, keeping the
-// smallest keys in a bounded heap, O(n log Limit), so a page of a big
-// database holds up writes for the scan's duration.
+// the read saw. Keys holding other types, and keys past their deadline, are
+// skipped. Safe for concurrent use; runs under the read lock.
+//
+// Range walks the database's ordered key index (kvindex.go): it seeks to
+// the largest of Start, Prefix and After (After itself excluded) and walks
+// forward until End, the end of Prefix, or Limit+1 matches (the extra one
+// answers more). A page costs O(log n + k) where k counts the keys walked:
+// the matches plus the non-string and expired keys among them. Those cannot
+// be skipped by the index, so a range crowded with them (hashes under the
+// prefix, or many keys awaiting the expiry cycle) makes a page walk them all,
+// bounded by the keys in the range, never the whole database. The first
+// Range on a database builds its index, O(n log n) once (see orderedIndex).
 func (s *Store) Range(dbi int, opts RangeOptions, now int64) (kvs []KVEntry, more bool, rev uint64) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -315,18 +322,22 @@ func (s *Store) Range(dbi int, opts RangeOptions, now int64) (kvs []KVEntry, mor
 	}
 	prefix, start, end, after := string(opts.Prefix), string(opts.Start), string(opts.End), string(opts.After)
 	hasEnd, hasAfter := opts.End != nil, opts.After != nil
-	h := keyHeap{max: opts.Limit + 1}
-	s.dbs[dbi].dict.each(func(e *entry) bool {
+	from := max(start, prefix)
+	if hasAfter {
+		from = max(from, after)
+	}
+	es := make([]*entry, 0, min(opts.Limit+1, 1024))
+	s.dbs[dbi].orderedIndex().ascendFrom(from, func(e *entry) bool {
 		k := e.key
-		if e.typ != TypeString || (e.expireAt != 0 && e.expireAt <= now) ||
-			!strings.HasPrefix(k, prefix) || k < start || (hasEnd && k >= end) || (hasAfter && k <= after) {
+		if (hasEnd && k >= end) || !strings.HasPrefix(k, prefix) {
+			return false // k >= from >= prefix: past the prefix, so is every later key
+		}
+		if e.typ != TypeString || (e.expireAt != 0 && e.expireAt <= now) || (hasAfter && k == after) {
 			return true
 		}
-		h.offer(e)
-		return true
+		es = append(es, e)
+		return len(es) <= opts.Limit
 	})
-	es := h.es
-	slices.SortFunc(es, func(a, b *entry) int { return strings.Compare(a.key, b.key) })
 	if len(es) > opts.Limit {
 		es, more = es[:opts.Limit], true
 	}
@@ -344,54 +355,4 @@ func (s *Store) Range(dbi int, opts RangeOptions, now int64) (kvs []KVEntry, mor
 		}
 	}
 	return kvs, more, s.rev
-}
-
-// keyHeap keeps the max smallest entries by key: a max-heap on key, so the
-// largest kept is at the root and is replaced by anything smaller.
-type keyHeap struct {
-	es  []*entry
-	max int
-}
-
-func (h *keyHeap) offer(e *entry) {
-	if len(h.es) < h.max {
-		h.es = append(h.es, e)
-		h.up(len(h.es) - 1)
-		return
-	}
-	if e.key >= h.es[0].key {
-		return
-	}
-	h.es[0] = e
-	h.down(0)
-}
-
-func (h *keyHeap) up(i int) {
-	for i > 0 {
-		p := (i - 1) / 2
-		if h.es[p].key >= h.es[i].key {
-			return
-		}
-		h.es[p], h.es[i] = h.es[i], h.es[p]
-		i = p
-	}
-}
-
-func (h *keyHeap) down(i int) {
-	n := len(h.es)
-	for {
-		l := 2*i + 1
-		if l >= n {
-			return
-		}
-		big := l
-		if r := l + 1; r < n && h.es[r].key > h.es[l].key {
-			big = r
-		}
-		if h.es[i].key >= h.es[big].key {
-			return
-		}
-		h.es[i], h.es[big] = h.es[big], h.es[i]
-		i = big
-	}
 }

@@ -108,6 +108,12 @@ type db struct {
 	dict    *dict
 	expires expHeap
 	touched *touchTable // creation revisions by key slot, nil until one (touched.go)
+
+	// index orders the keys for Range; nil until the first Range on this
+	// database builds it (under the read lock, serialized by indexMu), then
+	// maintained by put and deleteEntry. Derived, node-local (kvindex.go).
+	index   atomic.Pointer[keyIndex]
+	indexMu sync.Mutex
 }
 
 // Options configures a Store.
@@ -255,6 +261,9 @@ func (s *Store) deleteEntry(d *db, key []byte) *entry {
 	e := d.dict.remove(key)
 	if e != nil {
 		s.preserve(d, e)
+		if ix := d.index.Load(); ix != nil { // one nil check unless Range was used
+			ix.remove(e)
+		}
 	}
 	if e != nil && e.heapIdx >= 0 {
 		d.expires.remove(e)
@@ -276,6 +285,9 @@ func (s *Store) put(d *db, e *entry, key []byte, v value, expireAt int64) *entry
 	if created {
 		e = newEntry(key)
 		d.dict.insert(e)
+		if ix := d.index.Load(); ix != nil { // one nil check unless Range was used
+			ix.add(e)
+		}
 	} else {
 		s.preserve(d, e)
 	}
