@@ -51,6 +51,7 @@ var errorTable = []struct {
 	{store.ErrHashNotFloat, "ERR hash value is not a float"},
 	{store.ErrIndexOutOfRange, "ERR index out of range"},
 	{store.ErrMalformedOp, "ERR internal error: malformed operation"},
+	{store.ErrApplyPanic, "ERR internal error: the operation failed on every replica (a bug: the server log has its stack)"},
 	{op.ErrVersion, "ERR internal error: unknown operation version"},
 	{op.ErrTruncated, "ERR internal error: truncated operation"},
 	{op.ErrCode, "ERR internal error: unknown operation"},

@@ -1,6 +1,8 @@
 package replication
 
 import (
+	"errors"
+	"fmt"
 	"log/slog"
 	"sync/atomic"
 	"time"
@@ -76,6 +78,11 @@ func (f *fsm) ApplyBatch(logs []*raft.Log) []any {
 		f.hooks.entryApplied(n)
 	}
 	results := f.st.ApplyBatch(f.ops, make([]store.Result, 0, len(f.ops)))
+	for i := range results {
+		if results[i].Err != nil {
+			f.logPanic(results[i].Err)
+		}
+	}
 	for i := range logs {
 		if counts[i] == 0 {
 			continue
@@ -91,6 +98,15 @@ func (f *fsm) ApplyBatch(logs []*raft.Log) []any {
 		stampApplied(out, logs, start, time.Now())
 	}
 	return out
+}
+
+// logPanic logs an operation whose apply panicked (store.PanicError: a bug,
+// recovered so that the entry does not crash every replica on every restart).
+func (f *fsm) logPanic(err error) {
+	var pe *store.PanicError
+	if errors.As(err, &pe) {
+		f.log.Error("operation panicked in apply: it failed on every replica", "op", pe.Code.String(), "panic", fmt.Sprint(pe.Value), "stack", string(pe.Stack))
+	}
 }
 
 // stampApplied wraps each entry's results in an *Applied.

@@ -191,7 +191,8 @@ type Result struct {
 	Err   error
 }
 
-func (s *Store) applyLocked(o *op.Op) (any, error) {
+func (s *Store) applyLocked(o *op.Op) (v any, err error) {
+	defer recoverApply(o, &v, &err) // applypanic.go
 	if o.DB < 0 || o.DB >= len(s.dbs) {
 		return nil, fmt.Errorf("%w: db %d", ErrMalformedOp, o.DB)
 	}
