@@ -3,9 +3,11 @@ package respserver
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -204,6 +206,14 @@ func (s *Server) handle(nc net.Conn, internal bool) {
 	defer exec.RemoveClient(cl)
 	cl.Kill = cn.kill
 	cl.Conn = cn
+	// A command that panics (a bug) closes its own connection, as net/http
+	// does for a handler, instead of taking every client and the node's Raft
+	// membership down with the process. Runs before RemoveClient and end.
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.Error("a command panicked: its connection is closed", "client_id", cl.ID, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+		}
+	}()
 	if internal {
 		cl.Internal, cl.Authed = true, true
 	}
