@@ -295,6 +295,38 @@ func (z *zsetObj) lexInterval(r *ZLexRange, rev bool) (from, to int) {
 	return j + 1, i + 1
 }
 
+// lexLimitListpack applies a positive LIMIT offset to a listpack's lex
+// interval [from, to) as Redis's genericZrangebylexCommand does: it steps
+// offset members from the first (last, for Rev) member in range without
+// looking at them, then takes members while they are within the far bound
+// (max, or min for Rev). With mixed scores the members past the interval
+// may be in range again, so this is not the interval shifted by offset.
+func (z *zsetObj) lexLimitListpack(sp *ZRangeSpec, from, to int) (int, int) {
+	n := int64(z.len())
+	r := &sp.Lex
+	room := func(taken int64) bool { return sp.Count < 0 || taken < sp.Count }
+	if !sp.Rev {
+		pos := int64(from) + sp.Offset
+		if pos >= n {
+			return 0, 0
+		}
+		end := pos
+		for x := z.zsl.byRank(int(pos) + 1); x != nil && room(end-pos) && r.lteMax(x.member); x = x.level[0].forward {
+			end++
+		}
+		return int(pos), int(end)
+	}
+	pos := int64(to) - 1 - sp.Offset // the first member in reply order
+	if pos < 0 {
+		return 0, 0
+	}
+	start := pos + 1
+	for x := z.zsl.byRank(int(pos) + 1); x != nil && room(pos+1-start) && r.gteMin(x.member); x = x.backward {
+		start--
+	}
+	return int(start), int(pos) + 1
+}
+
 // collect returns the members a range selects, LIMIT applied, in reply
 // order (descending for Rev).
 func (z *zsetObj) collect(sp *ZRangeSpec) []ZEntry {
@@ -302,7 +334,9 @@ func (z *zsetObj) collect(sp *ZRangeSpec) []ZEntry {
 	if from >= to {
 		return nil
 	}
-	if sp.By != ZByRank {
+	if sp.By == ZByLex && z.listpack && sp.Offset > 0 {
+		from, to = z.lexLimitListpack(sp, from, to)
+	} else if sp.By != ZByRank {
 		off := sp.Offset
 		if off < 0 || off >= int64(to-from) {
 			return nil
