@@ -34,6 +34,9 @@ type Config struct {
 	Databases   int
 	RequirePass string
 	MaxClients  int
+	// EnablePprof serves Go's runtime profiles at /debug/pprof/ on the HTTP
+	// port (behind requirepass, as the API is).
+	EnablePprof bool
 	// Procs caps the CPUs the process uses (GOMAXPROCS); 0 = Go's default,
 	// every CPU the process may run on. Set by the binary only.
 	Procs int
@@ -133,6 +136,7 @@ func (c *Config) settings() []setting {
 		{name: "requirepass", usage: "password clients must send with AUTH (empty: none)", str: &c.RequirePass},
 		{name: "maxclients", usage: "maximum number of connected clients", num: &c.MaxClients},
 		{name: "procs", usage: "CPUs to use (GOMAXPROCS); 0 = all available", num: &c.Procs},
+		{name: "enable-pprof", usage: "serve Go's runtime profiles at /debug/pprof/ on the HTTP port (behind requirepass)", flag: &c.EnablePprof},
 		{name: "node-id", usage: "this member's stable id (default: generated on first start and kept in the data dir)", str: &c.NodeID},
 		{name: "raft-addr", usage: "Raft peer address (by convention the RESP port + 10000)", str: &c.RaftAddr},
 		{name: "bootstrap", usage: "start a new cluster with this node (the default without --join or --initial-cluster)", flag: &c.Bootstrap},

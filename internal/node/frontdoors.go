@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 	"time"
 
@@ -51,6 +52,9 @@ func listenFrontDoors(cfg config.Config, api *command.Server, log *slog.Logger, 
 		fd.httpLn = ln
 		h := httpapi.New(httpapi.Options{API: api, Logger: log.With("component", "http"), Version: config.BuildVersion(), Metrics: metrics})
 		h.Mux().Handle("GET /metrics", metrics.Handler()) // Prometheus; behind requirepass like the API
+		if cfg.EnablePprof {
+			mountPprof(h.Mux())
+		}
 		fd.http = &http.Server{
 			Handler:           traceHTTP(h, h.Mux(), tp),
 			ReadHeaderTimeout: 10 * time.Second,
@@ -153,4 +157,16 @@ func addrOf(ln net.Listener) string {
 		return ""
 	}
 	return ln.Addr().String()
+}
+
+// mountPprof serves net/http/pprof's handlers (CPU, heap, goroutine, mutex,
+// block profiles and execution traces) at /debug/pprof/, as etcd's
+// --enable-pprof does: `go tool pprof http://HOST:8080/debug/pprof/profile`.
+func mountPprof(mux *http.ServeMux) {
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("POST /debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 }

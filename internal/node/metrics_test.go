@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	skiffv1 "github.com/skiffdb/skiff/gen/skiff/v1"
+	"github.com/skiffdb/skiff/internal/config"
 	"github.com/skiffdb/skiff/internal/node/nodetest"
 )
 
@@ -197,4 +198,30 @@ func mustReq(t *testing.T, method, url string) *http.Request {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// TestPprof: /debug/pprof/ is served only with --enable-pprof.
+func TestPprof(t *testing.T) {
+	get := func(n *nodetest.Node, path string) int {
+		res, err := http.Get("http://" + n.HTTPAddr() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	off := nodetest.Start(t, nil)
+	if code := get(off, "/debug/pprof/cmdline"); code != http.StatusNotFound {
+		t.Fatalf("pprof without --enable-pprof: %d", code)
+	}
+	on := nodetest.Start(t, func(c *config.Config) { c.EnablePprof = true })
+	for _, path := range []string{"/debug/pprof/", "/debug/pprof/cmdline", "/debug/pprof/heap?debug=1"} {
+		if code := get(on, path); code != http.StatusOK {
+			t.Fatalf("GET %s with --enable-pprof: %d", path, code)
+		}
+	}
+	locked := nodetest.Start(t, func(c *config.Config) { c.EnablePprof, c.RequirePass = true, "secret" })
+	if code := get(locked, "/debug/pprof/cmdline"); code != http.StatusUnauthorized {
+		t.Fatalf("pprof with requirepass and no password: %d", code)
+	}
 }
