@@ -181,7 +181,15 @@ func Open(opts Options) (*Raft, error) {
 			return nil, fmt.Errorf("replication: bootstrap: %w", err)
 		}
 	}
-	if rn.r, err = raft.NewRaft(conf, rn.fsm, timedLogStore{rn.logs, rn.log}, rn.logs, snaps, &lagTransport{rn.trans, &rn.metrics}); err != nil {
+	// The leader reads every entry back to send it to each follower: from
+	// the WAL that is a pread per entry (9.5% of a leader's CPU under gRPC
+	// puts); the cache serves the recent ones from memory.
+	logs, err := raft.NewLogCache(logCacheEntries, timedLogStore{rn.logs, rn.log})
+	if err != nil {
+		cleanup()
+		return nil, fmt.Errorf("replication: log cache: %w", err)
+	}
+	if rn.r, err = raft.NewRaft(conf, rn.fsm, logs, rn.logs, snaps, &lagTransport{rn.trans, &rn.metrics}); err != nil {
 		cleanup()
 		return nil, fmt.Errorf("replication: start raft: %w", err)
 	}
@@ -208,6 +216,10 @@ func orDefaultDur(v, d time.Duration) time.Duration {
 	}
 	return v
 }
+
+// logCacheEntries is how many recent log entries (each a batch of
+// operations) the leader keeps in memory for replication.
+const logCacheEntries = 256
 
 // Addr is this node's Raft address.
 func (rn *Raft) Addr() string { return rn.stream.Addr().String() }
