@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"math"
+	"math/big"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -367,24 +368,30 @@ type blockSpec struct {
 }
 
 // parseTimeout parses a blocking command's timeout in seconds (fractions
-// allowed), as Redis's getTimeoutFromObjectOrReply does.
+// allowed), as Redis 7.0's getTimeoutFromObjectOrReply does: the seconds
+// are a long double (string2ld: hex floats and "inf" accepted), the
+// milliseconds ceill(seconds*1000) cast to a long long, where anything past
+// its range (1e400, inf) becomes LLONG_MIN: "timeout is negative". A
+// deadline past the clock's range waits forever. (Redis 7.2 answers
+// "timeout is out of range" for those instead; 7.0 is the server the
+// transcripts and the differential test check against.)
 func parseTimeout(b []byte) (time.Duration, error) {
-	if len(b) == 0 || b[0] == ' ' || b[len(b)-1] == ' ' {
+	f, err := store.ParseHashFloat(b)
+	if err != nil {
 		return 0, replyError("ERR timeout is not a float or out of range")
 	}
-	f, err := strconv.ParseFloat(string(b), 64)
-	var ne *strconv.NumError
-	if err != nil && !(errors.As(err, &ne) && ne.Err == strconv.ErrRange) || math.IsNaN(f) {
-		return 0, replyError("ERR timeout is not a float or out of range")
-	}
-	ms := math.Ceil(f * 1000)
-	// Redis converts to a long long: anything past its range wraps negative.
-	if ms < 0 || ms >= math.MaxInt64 || math.IsInf(ms, 0) {
+	f.Mul(f, big.NewFloat(1000)) // rounded to f's long double precision
+	if f.IsInf() {
 		return 0, replyError("ERR timeout is negative")
 	}
-	if ms > 0 && ms > float64(math.MaxInt64-time.Now().UnixMilli()) {
-		return 0, replyError("ERR timeout is out of range")
+	i, _ := f.Int(nil) // truncated toward zero
+	if f.Sign() > 0 && !f.IsInt() {
+		i.Add(i, big.NewInt(1)) // ceil
 	}
+	if !i.IsInt64() || i.Sign() < 0 {
+		return 0, replyError("ERR timeout is negative")
+	}
+	ms := i.Int64()
 	if ms > maxTimeoutMs {
 		return 0, nil // longer than anyone waits: forever
 	}

@@ -160,8 +160,22 @@ func cmdHRandField(c *Ctx) {
 		}
 		return
 	}
-	count, withVals, ok := parseRandCount(c, "withvalues")
+	count, withVals, ok := parseRandCountArgs(c, "withvalues")
 	if !ok {
+		return
+	}
+	if count < -maxRandCount {
+		// Redis looks the key up before it builds the reply: a missing key
+		// answers an empty array, another type WRONGTYPE.
+		n, err := c.Store().HLen(c.DB(), c.Args[1], c.Now())
+		switch {
+		case err != nil:
+			c.Error(err)
+		case n == 0:
+			c.W.WriteArrayLen(0)
+		default:
+			c.ErrorString(errRandCountRange)
+		}
 		return
 	}
 	names, vals, _, err := c.Store().HRandField(c.DB(), c.Args[1], c.Now(), count, withVals, rand.Uint64)
@@ -189,8 +203,27 @@ func cmdHRandField(c *Ctx) {
 
 // parseRandCount parses the count and the with-option (WITHVALUES,
 // WITHSCORES) of HRANDFIELD and ZRANDMEMBER with a count, as Redis checks
-// them; on failure it has written the error.
+// them, and refuses a negative count below -maxRandCount; on failure it has
+// written the error.
 func parseRandCount(c *Ctx, with string) (count int64, withOpt, ok bool) {
+	count, withOpt, ok = parseRandCountArgs(c, with)
+	if ok && count < -maxRandCount {
+		c.ErrorString(errRandCountRange)
+		return 0, false, false
+	}
+	return count, withOpt, ok
+}
+
+// errRandCountRange refuses a negative random count below -maxRandCount:
+// it repeats members, so the reply would be |count| long whatever the
+// key's size. Redis streams it until memory runs out; skiff refuses it
+// instead (docs/commands.md). The caller answers a missing key or another
+// type first, as Redis does.
+const errRandCountRange = "ERR value is out of range"
+
+// parseRandCountArgs is parseRandCount without the -maxRandCount bound,
+// which the caller checks once it knows the key holds a value.
+func parseRandCountArgs(c *Ctx, with string) (count int64, withOpt, ok bool) {
 	count, err := ParseInt(c.Args[2])
 	if err != nil {
 		c.Error(err)
@@ -209,13 +242,6 @@ func parseRandCount(c *Ctx, with string) (count int64, withOpt, ok bool) {
 			c.ErrorString("ERR value is out of range")
 			return 0, false, false
 		}
-	}
-	if count < -maxRandCount {
-		// A negative count repeats members: the reply would be |count| long
-		// whatever the key's size. Redis streams it until memory runs out;
-		// skiff refuses beyond a bound instead.
-		c.ErrorString("ERR value is out of range")
-		return 0, false, false
 	}
 	return count, withOpt, true
 }

@@ -1,6 +1,8 @@
 package command
 
 import (
+	"math"
+
 	"github.com/skiffdb/skiff/internal/op"
 	"github.com/skiffdb/skiff/internal/store"
 )
@@ -223,6 +225,12 @@ func cmdLPos(c *Ctx) {
 			c.SyntaxError()
 			return
 		}
+	}
+	if rank == math.MinInt64 && count > 0 {
+		// Redis negates the rank (staying LONG_MIN) and stops after count
+		// matches by "matches-rank+1 >= count", which overflows: a COUNT is
+		// ignored and every match returned.
+		count = 0
 	}
 	want := count
 	if count < 0 {
