@@ -164,18 +164,7 @@ func cmdHRandField(c *Ctx) {
 	if !ok {
 		return
 	}
-	if count < -maxRandCount {
-		// Redis looks the key up before it builds the reply: a missing key
-		// answers an empty array, another type WRONGTYPE.
-		n, err := c.Store().HLen(c.DB(), c.Args[1], c.Now())
-		switch {
-		case err != nil:
-			c.Error(err)
-		case n == 0:
-			c.W.WriteArrayLen(0)
-		default:
-			c.ErrorString(errRandCountRange)
-		}
+	if randCountRefused(c, count, c.Store().HLen) {
 		return
 	}
 	names, vals, _, err := c.Store().HRandField(c.DB(), c.Args[1], c.Now(), count, withVals, rand.Uint64)
@@ -201,17 +190,25 @@ func cmdHRandField(c *Ctx) {
 	}
 }
 
-// parseRandCount parses the count and the with-option (WITHVALUES,
-// WITHSCORES) of HRANDFIELD and ZRANDMEMBER with a count, as Redis checks
-// them, and refuses a negative count below -maxRandCount; on failure it has
-// written the error.
-func parseRandCount(c *Ctx, with string) (count int64, withOpt, ok bool) {
-	count, withOpt, ok = parseRandCountArgs(c, with)
-	if ok && count < -maxRandCount {
-		c.ErrorString(errRandCountRange)
-		return 0, false, false
+// randCountRefused answers a negative (repeating) random count below
+// -maxRandCount and reports whether it did. Redis looks the key up before it
+// builds the reply, so a missing key answers an empty array and another type
+// WRONGTYPE; for a key that holds members skiff refuses the count
+// (errRandCountRange). card is the type's size query.
+func randCountRefused(c *Ctx, count int64, card func(dbi int, key []byte, now int64) (int64, error)) bool {
+	if count >= -maxRandCount {
+		return false
 	}
-	return count, withOpt, ok
+	n, err := card(c.DB(), c.Args[1], c.Now())
+	switch {
+	case err != nil:
+		c.Error(err)
+	case n == 0:
+		c.W.WriteArrayLen(0)
+	default:
+		c.ErrorString(errRandCountRange)
+	}
+	return true
 }
 
 // errRandCountRange refuses a negative random count below -maxRandCount:
@@ -221,8 +218,10 @@ func parseRandCount(c *Ctx, with string) (count int64, withOpt, ok bool) {
 // type first, as Redis does.
 const errRandCountRange = "ERR value is out of range"
 
-// parseRandCountArgs is parseRandCount without the -maxRandCount bound,
-// which the caller checks once it knows the key holds a value.
+// parseRandCountArgs parses the count and the with-option (WITHVALUES,
+// WITHSCORES) of HRANDFIELD and ZRANDMEMBER with a count, as Redis checks
+// them; on failure it has written the error. The caller then checks the
+// count's bound with randCountRefused.
 func parseRandCountArgs(c *Ctx, with string) (count int64, withOpt, ok bool) {
 	count, err := ParseInt(c.Args[2])
 	if err != nil {

@@ -182,8 +182,7 @@ func cmdSRandMember(c *Ctx) {
 		c.ErrorString("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
 		return
 	}
-	if count < -maxRandCount { // a repeating count: bounded, see cmdHRandField
-		c.ErrorString("ERR value is out of range")
+	if randCountRefused(c, count, c.Store().SCard) {
 		return
 	}
 	ms, _, err := c.Store().SRandMember(c.DB(), c.Args[1], c.Now(), count, rand.Uint64)

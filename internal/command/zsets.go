@@ -638,8 +638,8 @@ func cmdZRandMember(c *Ctx) {
 		}
 		return
 	}
-	count, withScores, ok := parseRandCount(c, "withscores")
-	if !ok {
+	count, withScores, ok := parseRandCountArgs(c, "withscores")
+	if !ok || randCountRefused(c, count, c.Store().ZCard) {
 		return
 	}
 	es, _, err := c.Store().ZRandMember(c.DB(), c.Args[1], c.Now(), count, rand.Uint64)
