@@ -704,7 +704,7 @@ func paramSpecs() []*paramSpec {
 	i("slowlog-log-slower-than", "10000", -1, longMax)
 	i("latency-monitor-threshold", "0", 0, longMax)
 	i("stream-node-max-entries", "100", 0, longMax)
-	alias(i("hash-max-listpack-entries", "128", 0, longMax), "hash-max-ziplist-entries")
+	alias(i("hash-max-listpack-entries", "512", 0, longMax), "hash-max-ziplist-entries")
 	i("set-max-intset-entries", "512", 0, longMax)
 	i("set-max-listpack-entries", "128", 0, longMax)
 	i("set-max-listpack-value", "64", 0, longMax)
