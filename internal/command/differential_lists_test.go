@@ -291,7 +291,7 @@ func (g *diffGen) wrongArity() []string {
 func (g *diffGen) pickCmd(cmds ...[]string) []string { return cmds[g.IntN(len(cmds))] }
 
 // hashDiff generates hash commands and remembers which keys may hold a hash
-// that Redis has converted to a hashtable (over 128 fields or a name or
+// that Redis has converted to a hashtable (over 512 fields or a name or
 // value over 64 bytes, HINCRBYFLOAT's result included): skiff keeps
 // insertion order there too (docs/commands.md), Redis its table order.
 // Only "k4" is ever given such data; it forgets when
@@ -407,7 +407,7 @@ func (h *hashDiff) gen(g *diffGen) []string {
 	case 20, 21:
 		return h.hscan(g, k)
 	case 22:
-		// Many fields at once: bigHashKey goes past 128 fields (a hashtable
+		// Many fields at once: bigHashKey goes past 512 fields after a few (a hashtable
 		// in Redis); other keys stay small.
 		n := 3
 		if k == bigHashKey {

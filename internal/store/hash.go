@@ -35,10 +35,10 @@ var (
 	ErrHashNotFloat   = errors.New("store: hash value is not a float")
 )
 
-// Redis's default conversion thresholds from listpack to hashtable
+// Redis's built-in conversion thresholds from listpack to hashtable
 // (hash-max-listpack-entries, hash-max-listpack-value).
 const (
-	hashMaxListpackEntries = 128
+	hashMaxListpackEntries = 512
 	hashMaxListpackValue   = 64
 )
 

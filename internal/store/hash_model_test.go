@@ -21,7 +21,7 @@ type refHash struct {
 	names []string
 	vals  map[string]string
 	// big: Redis would have converted the hash to a hashtable, whose order
-	// is unspecified (more than 128 fields or a field or value longer than
+	// is unspecified (more than 512 fields or a field or value longer than
 	// 64 bytes at some point); its fields are compared as a sorted set.
 	big bool
 }
@@ -38,7 +38,7 @@ func (h *refHash) set(f, v string) bool {
 		h.names = append(h.names, f)
 	}
 	h.vals[f] = v
-	if len(h.names) > 128 {
+	if len(h.names) > hashMaxListpackEntries {
 		h.big = true
 	}
 	return !had
@@ -146,7 +146,7 @@ func genHashModelOp(r *modelRun) (op.Op, func() (any, error)) {
 	case p < 35: // HSET (a field may repeat)
 		var pairs []string
 		if rng.IntN(60) == 0 { // past hash-max-listpack-entries
-			for i := range 140 {
+			for i := range 520 {
 				pairs = append(pairs, "g"+strconv.Itoa(i), "v"+strconv.Itoa(i))
 			}
 		} else {

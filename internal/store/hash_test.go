@@ -22,7 +22,7 @@ func genHash(g *opGen, o *op.Op) {
 	case p < 40:
 		o.Code, o.Args = op.HSet, [][]byte{g.key()}
 		if r.IntN(40) == 0 { // past hash-max-listpack-entries
-			for i := range 140 {
+			for i := range 520 {
 				o.Args = append(o.Args, []byte("g"+strconv.Itoa(i)), g.val())
 			}
 			break

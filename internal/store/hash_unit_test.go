@@ -95,13 +95,17 @@ func TestHash_Encoding(t *testing.T) {
 	if enc() != "listpack" {
 		t.Fatal(enc())
 	}
-	for i := range 128 {
+	for i := range 511 {
 		apply(t, s, op.HSet, t0, "h", "f"+strconv.Itoa(i), "v")
 	}
-	if enc() != "hashtable" {
-		t.Fatal("129 fields:", enc())
+	if enc() != "listpack" {
+		t.Fatal("512 fields:", enc())
 	}
-	for i := range 120 {
+	apply(t, s, op.HSet, t0, "h", "f511", "v")
+	if enc() != "hashtable" {
+		t.Fatal("513 fields:", enc())
+	}
+	for i := range 500 {
 		apply(t, s, op.HDel, t0, "h", "f"+strconv.Itoa(i))
 	}
 	if enc() != "hashtable" {
