@@ -23,6 +23,17 @@ package command_test
 //   - ZSCAN pages a skiplist-encoded sorted set in hash order: its
 //     [member, score] pairs are compared sorted (pairs kept together).
 //
+// Over RESP3 the same, and nothing more: the replies are parsed with their
+// RESP3 types ('~' sets, '%' maps, ',' doubles, '_' nulls, ...) and every
+// type byte is kept in the normalized form, so a set where Redis sends an
+// array, or a double where it sends a bulk string, still differs. Sets are
+// sorted like arrays; 7.0 prints a ',' double with the same %.17g as a
+// RESP2 score, and score72 rewrites it to the 7.2 form under the same
+// rule (only when it is exactly that value's %.17g); a random pick WITH
+// SCORES is a [member, double] array per pick (flat in RESP2), and the
+// types inside each pick are compared. TestDiffNormSetsZSets checks what
+// the normalizers forgive and what they must not.
+//
 // SPOP is sent only in forms whose effect is determined: a count at least
 // the set's size (sets here never reach 2000 members), a count of 0,
 // invalid arguments, and without a count on "single", a key that only ever
@@ -31,10 +42,12 @@ package command_test
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
+	"testing"
 
 	"github.com/skiffdb/skiff/internal/resp"
 )
@@ -44,10 +57,11 @@ func init() {
 	registerDiffFamily(diffFamily{name: "zsets", gen: genZSets, norm: normZSets})
 }
 
-// ---- a small RESP2 value model for the normalizers ----
+// ---- a small RESP2/RESP3 value model for the normalizers ----
 
 // rv is one parsed reply: kind is the RESP type byte; s the line or bulk
-// body; arr the elements; null a null bulk or array.
+// body; arr the elements (a map's keys and values alternate); null a null
+// bulk or array (RESP2) or a RESP3 null ('_').
 type rv struct {
 	kind byte
 	s    string
@@ -55,8 +69,8 @@ type rv struct {
 	null bool
 }
 
-// parseRV parses one reply; ok is false for anything unexpected (then the
-// normalizers compare the raw bytes).
+// parseRV parses one reply, RESP2 or RESP3; ok is false for anything
+// unexpected (then the normalizers compare the raw bytes).
 func parseRV(b []byte) (rv, []byte, bool) {
 	end := bytes.Index(b, []byte("\r\n"))
 	if len(b) == 0 || end < 0 {
@@ -64,27 +78,41 @@ func parseRV(b []byte) (rv, []byte, bool) {
 	}
 	kind, line, rest := b[0], string(b[1:end]), b[end+2:]
 	switch kind {
-	case '+', '-', ':':
+	case '+', '-', ':', ',', '(', '#':
 		return rv{kind: kind, s: line}, rest, true
-	case '$':
+	case '_':
+		if line != "" {
+			return rv{}, nil, false
+		}
+		return rv{kind: kind, null: true}, rest, true
+	case '$', '=', '!':
 		n, err := strconv.Atoi(line)
 		if err != nil {
 			return rv{}, nil, false
 		}
 		if n < 0 {
+			if kind != '$' {
+				return rv{}, nil, false
+			}
 			return rv{kind: kind, null: true}, rest, true
 		}
-		if len(rest) < n+2 {
+		if len(rest) < n+2 || string(rest[n:n+2]) != "\r\n" {
 			return rv{}, nil, false
 		}
 		return rv{kind: kind, s: string(rest[:n])}, rest[n+2:], true
-	case '*':
+	case '*', '~', '%', '>':
 		n, err := strconv.Atoi(line)
 		if err != nil {
 			return rv{}, nil, false
 		}
 		if n < 0 {
+			if kind != '*' {
+				return rv{}, nil, false
+			}
 			return rv{kind: kind, null: true}, rest, true
+		}
+		if kind == '%' {
+			n *= 2
 		}
 		v := rv{kind: kind, arr: []rv{}}
 		for range n {
@@ -100,24 +128,39 @@ func parseRV(b []byte) (rv, []byte, bool) {
 	return rv{}, nil, false
 }
 
-// String renders a value unambiguously (not as RESP).
+// isAgg reports whether v is a (non-null) aggregate.
+func (v rv) isAgg() bool { return !v.null && strings.IndexByte("*~%>", v.kind) >= 0 }
+
+// String renders a value unambiguously (not as RESP): the type byte of
+// every value is kept (a RESP2 array as plain brackets), so a set and an
+// array, or a double and a bulk string, never render alike.
 func (v rv) String() string {
 	switch {
 	case v.null:
 		return string(v.kind) + "nil"
-	case v.kind == '*':
+	case v.isAgg():
 		parts := make([]string, len(v.arr))
 		for i, e := range v.arr {
 			parts[i] = e.String()
 		}
-		return "[" + strings.Join(parts, " ") + "]"
+		return aggPrefix(v.kind) + "[" + strings.Join(parts, " ") + "]"
 	}
 	return string(v.kind) + strconv.Quote(v.s)
 }
 
-// sortedElems renders an array's elements sorted (unordered replies).
+// aggPrefix is "" for an array (the RESP2 renderings stay as they were) and
+// the type byte of a RESP3 set, map or push.
+func aggPrefix(kind byte) string {
+	if kind == '*' {
+		return ""
+	}
+	return string(kind)
+}
+
+// sortedElems renders an array's or a set's elements sorted (unordered
+// replies).
 func sortedElems(v rv) string {
-	if v.kind != '*' || v.null {
+	if !v.isAgg() || v.kind == '%' {
 		return v.String()
 	}
 	s := make([]string, len(v.arr))
@@ -125,7 +168,7 @@ func sortedElems(v rv) string {
 		s[i] = e.String()
 	}
 	slices.Sort(s)
-	return fmt.Sprintf("sorted%d[%s]", len(s), strings.Join(s, " "))
+	return fmt.Sprintf("sorted%s%d[%s]", aggPrefix(v.kind), len(s), strings.Join(s, " "))
 }
 
 // sortedFlatPairs renders a flat [m1 s1 m2 s2 ...] array with its pairs
@@ -142,31 +185,72 @@ func sortedFlatPairs(v rv) string {
 	return fmt.Sprintf("pairs%d[%s]", len(s), strings.Join(s, " "))
 }
 
+// shape renders only the types of a value (a random pick's skeleton).
+func shape(v rv) string {
+	switch {
+	case v.null:
+		return string(v.kind) + "nil"
+	case v.isAgg():
+		parts := make([]string, len(v.arr))
+		for i, e := range v.arr {
+			parts[i] = shape(e)
+		}
+		return string(v.kind) + "[" + strings.Join(parts, "") + "]"
+	}
+	return string(v.kind)
+}
+
 // randShape renders a random pick of count (a positive count: distinct
-// elements; per elements per pick, 2 with scores).
+// elements). per is 2 for a pick with scores: RESP2 flattens each
+// [member, score] pick into the array, RESP3 nests it as a 2-element
+// array. The reply's type and the types inside every pick are kept.
 func randShape(v rv, count int64, per int) string {
-	if v.kind != '*' || v.null || len(v.arr)%per != 0 {
+	if v.kind != '*' || v.null {
 		return v.String()
 	}
-	seen := map[string]bool{}
-	distinct := true
-	for i := 0; i < len(v.arr); i += per {
-		m := v.arr[i].String()
-		distinct = distinct && !seen[m]
-		seen[m] = true
+	var picks []rv // one per pick: its member first
+	nested := per == 2 && len(v.arr) > 0 && !slices.ContainsFunc(v.arr, func(e rv) bool {
+		return e.kind != '*' || e.null || len(e.arr) != 2
+	})
+	switch {
+	case nested || per == 1:
+		picks = v.arr
+	case len(v.arr)%per != 0:
+		return v.String()
+	default:
+		for i := 0; i < len(v.arr); i += per {
+			picks = append(picks, rv{kind: '*', arr: v.arr[i : i+per]})
+		}
 	}
-	n := int64(len(v.arr) / per)
+	seen := map[string]bool{}
+	shapes := map[string]bool{}
+	distinct := true
+	for _, p := range picks {
+		m := p
+		if per == 2 {
+			m = p.arr[0]
+		}
+		distinct = distinct && !seen[m.String()]
+		seen[m.String()] = true
+		if nested || per == 1 {
+			shapes[shape(p)] = true
+		} else {
+			shapes["flat"+shape(p)] = true
+		}
+	}
+	n := int64(len(picks))
 	if count > 0 && n < count {
 		// The count covered the whole set: every member, in random order.
-		if per == 2 {
+		if per == 2 && !nested {
 			return sortedFlatPairs(v)
 		}
 		return sortedElems(v)
 	}
+	kinds := slices.Sorted(maps.Keys(shapes))
 	if count > 0 {
-		return fmt.Sprintf("random %d distinct=%v", n, distinct)
+		return fmt.Sprintf("random %d distinct=%v %v", n, distinct, kinds)
 	}
-	return fmt.Sprintf("random %d", n)
+	return fmt.Sprintf("random %d %v", n, kinds)
 }
 
 // ---- shared generator helpers ----
@@ -886,9 +970,10 @@ func genZAlgebra(g *diffGen, name, dst string, key func() string) []string {
 	return args
 }
 
-// score72 rewrites a bulk string that is exactly Redis 7.0's %.17g
-// rendering of a float into 7.2's (and skiff's) rendering of the same
-// value; anything else is left as it is.
+// score72 rewrites a bulk string or a RESP3 double (',') body that is
+// exactly Redis 7.0's %.17g rendering of a float into 7.2's (and skiff's)
+// rendering of the same value; anything else is left as it is. 7.0 prints
+// a RESP3 double with the same %.17g as a RESP2 bulk score.
 func score72(s string) string {
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) || fmt.Sprintf("%.17g", f) != s {
@@ -904,11 +989,13 @@ func score72(s string) string {
 	return string(b[i+2 : len(b)-2])
 }
 
+// score72All applies score72 to every bulk string (RESP2 scores, and
+// ZSCAN's in both protocols) and every RESP3 double in v.
 func score72All(v rv) rv {
 	switch {
-	case v.kind == '$' && !v.null:
+	case (v.kind == '$' || v.kind == ',') && !v.null:
 		v.s = score72(v.s)
-	case v.kind == '*':
+	case v.isAgg():
 		arr := make([]rv, len(v.arr))
 		for i, e := range v.arr {
 			arr[i] = score72All(e)
@@ -944,4 +1031,45 @@ func normZSets(args []string, reply []byte) string {
 		}
 	}
 	return v.String()
+}
+
+// TestDiffNormSetsZSets checks the normalizers without a server: what they
+// forgive (order, random picks, 7.0's %.17g doubles) and what they must not
+// (a reply's type, a score's value).
+func TestDiffNormSetsZSets(t *testing.T) {
+	cases := []struct {
+		norm       func([]string, []byte) string
+		cmd        string
+		a, b       string
+		equivalent bool
+	}{
+		{normSets, "SMEMBERS k", "~2\r\n$1\r\na\r\n$1\r\nb\r\n", "~2\r\n$1\r\nb\r\n$1\r\na\r\n", true},
+		{normSets, "SMEMBERS k", "~2\r\n$1\r\na\r\n$1\r\nb\r\n", "*2\r\n$1\r\nb\r\n$1\r\na\r\n", false},
+		{normSets, "SPOP k 5", "~1\r\n$1\r\na\r\n", "*1\r\n$1\r\na\r\n", false},
+		{normSets, "SPOP k", "_\r\n", "$-1\r\n", false},
+		{normSets, "SRANDMEMBER k 2", "*2\r\n$1\r\na\r\n$1\r\nb\r\n", "*2\r\n$1\r\nc\r\n$1\r\na\r\n", true},
+		{normSets, "SRANDMEMBER k 2", "~2\r\n$1\r\na\r\n$1\r\nb\r\n", "*2\r\n$1\r\nc\r\n$1\r\na\r\n", false},
+		{normSets, "SSCAN k 0", "*2\r\n$1\r\n0\r\n*2\r\n$1\r\na\r\n$1\r\nb\r\n", "*2\r\n$1\r\n0\r\n*2\r\n$1\r\nb\r\n$1\r\na\r\n", true},
+		{normZSets, "ZSCORE k m", ",1.1\r\n", ",1.1000000000000001\r\n", true},
+		{normZSets, "ZSCORE k m", ",1.1\r\n", ",1.1000000000000002\r\n", false},
+		{normZSets, "ZSCORE k m", ",1.1\r\n", "$3\r\n1.1\r\n", false},
+		{normZSets, "ZSCORE k m", "_\r\n", "$-1\r\n", false},
+		{normZSets, "ZSCORE k m", ",1.2345678912345679e+8\r\n", ",123456789.12345679\r\n", true},
+		{normZSets, "ZRANGE k 0 -1 WITHSCORES", "*1\r\n*2\r\n$1\r\na\r\n,0.1\r\n", "*1\r\n*2\r\n$1\r\na\r\n,0.10000000000000001\r\n", true},
+		{normZSets, "ZRANGE k 0 -1 WITHSCORES", "*1\r\n*2\r\n$1\r\na\r\n,0.1\r\n", "*2\r\n$1\r\na\r\n,0.1\r\n", false},
+		{normZSets, "ZRANDMEMBER k -2 WITHSCORES", "*2\r\n*2\r\n$1\r\na\r\n,1\r\n*2\r\n$1\r\na\r\n,1\r\n", "*2\r\n*2\r\n$1\r\nb\r\n,2\r\n*2\r\n$1\r\nc\r\n,3\r\n", true},
+		{normZSets, "ZRANDMEMBER k -1 WITHSCORES", "*1\r\n*2\r\n$1\r\na\r\n,1\r\n", "*1\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n", false},
+		{normZSets, "ZRANDMEMBER k -1 WITHSCORES", "*1\r\n*2\r\n$1\r\na\r\n,1\r\n", "*2\r\n$1\r\na\r\n,1\r\n", false},
+		{normZSets, "ZRANDMEMBER k 2 WITHSCORES", "*2\r\n*2\r\n$1\r\na\r\n,1\r\n*2\r\n$1\r\na\r\n,1\r\n", "*2\r\n*2\r\n$1\r\nb\r\n,2\r\n*2\r\n$1\r\nc\r\n,3\r\n", false},
+		{normZSets, "ZRANDMEMBER k 5 WITHSCORES", "*2\r\n*2\r\n$1\r\na\r\n,1\r\n*2\r\n$1\r\nb\r\n,0.2\r\n", "*2\r\n*2\r\n$1\r\nb\r\n,0.20000000000000001\r\n*2\r\n$1\r\na\r\n,1\r\n", true},
+		{normZSets, "ZRANDMEMBER k 5 WITHSCORES", "*2\r\n*2\r\n$1\r\na\r\n,1\r\n*2\r\n$1\r\nb\r\n,2\r\n", "*2\r\n*2\r\n$1\r\nb\r\n,2\r\n*2\r\n$1\r\na\r\n,3\r\n", false},
+		{normZSets, "ZSCAN k 0", "*2\r\n$1\r\n0\r\n*4\r\n$1\r\na\r\n$3\r\n1.1\r\n$1\r\nb\r\n$1\r\n2\r\n", "*2\r\n$1\r\n0\r\n*4\r\n$1\r\nb\r\n$1\r\n2\r\n$1\r\na\r\n$18\r\n1.1000000000000001\r\n", true},
+	}
+	for _, c := range cases {
+		args := strings.Fields(c.cmd)
+		na, nb := c.norm(args, []byte(c.a)), c.norm(args, []byte(c.b))
+		if (na == nb) != c.equivalent {
+			t.Errorf("%s: %q vs %q: normalized %q vs %q, want equivalent=%v", c.cmd, c.a, c.b, na, nb, c.equivalent)
+		}
+	}
 }

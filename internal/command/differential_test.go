@@ -10,7 +10,8 @@ package command_test
 // Each family (differential_*_test.go) registers a generator: a function that
 // returns one random command over a small space of keys, members and numbers
 // (valid and invalid alike: error replies are compared too) and, where Redis's
-// reply is unordered or random, a normalizer for it.
+// reply is unordered or random, a normalizer for it. Each family runs twice,
+// over RESP2 and over RESP3 (HELLO 3), with its own random stream.
 
 import (
 	"bytes"
@@ -108,7 +109,7 @@ func SortedArray(reply []byte) string {
 		s[i] = string(e)
 	}
 	sort.Strings(s)
-	return fmt.Sprintf("sorted%d%q", len(s), s)
+	return fmt.Sprintf("sorted%c%d%q", reply[0], len(s), s)
 }
 
 // SortedPairs is SortedArray for flat [k1 v1 k2 v2 ...] replies (HGETALL,
@@ -123,7 +124,7 @@ func SortedPairs(reply []byte) string {
 		s = append(s, string(elems[i])+"\x00"+string(elems[i+1]))
 	}
 	sort.Strings(s)
-	return fmt.Sprintf("pairs%d%q", len(s), s)
+	return fmt.Sprintf("pairs%c%d%q", reply[0], len(s), s)
 }
 
 // ArrayLen renders an array reply as its length only (random picks).
@@ -132,18 +133,24 @@ func ArrayLen(reply []byte) string {
 	if !ok {
 		return string(reply)
 	}
-	return fmt.Sprintf("array of %d", len(elems))
+	return fmt.Sprintf("%c array of %d", reply[0], len(elems))
 }
 
-// splitReplyArray splits an array reply into its elements' raw bytes.
+// splitReplyArray splits an aggregate reply (a RESP2 array, or a RESP3
+// array, set, map or push) into its elements' raw bytes: a map's keys and
+// values alternate. The normalizers above keep the reply's type byte, so a
+// set and an array never compare equal.
 func splitReplyArray(reply []byte) ([][]byte, bool) {
-	if len(reply) == 0 || reply[0] != '*' || bytes.HasPrefix(reply, []byte("*-1")) {
+	if len(reply) == 0 || !strings.ContainsRune("*~%>", rune(reply[0])) || bytes.HasPrefix(reply, []byte("*-1")) {
 		return nil, false
 	}
 	end := bytes.Index(reply, []byte("\r\n"))
 	n, err := strconv.Atoi(string(reply[1:max(end, 1)]))
 	if end < 0 || err != nil {
 		return nil, false
+	}
+	if reply[0] == '%' {
+		n *= 2
 	}
 	rd := resp.NewReader(bytes.NewReader(reply[end+2:]), 1<<20)
 	out := make([][]byte, 0, n)
@@ -169,36 +176,47 @@ func TestDifferential(t *testing.T) {
 	skiff := nodetest.Start(t, nil).Addr
 	for fi, fam := range diffFamilies {
 		t.Run(fam.name, func(t *testing.T) {
-			g := &diffGen{rand.New(rand.NewPCG(seed, uint64(fi)))}
-			a := &conns{t: t, addr: skiff, conns: map[int]*tconn{}}
-			b := &conns{t: t, addr: *redisAddr, conns: map[int]*tconn{}}
-			defer a.close()
-			defer b.close()
-			for _, cs := range []*conns{a, b} {
-				cs.do(1, [][]byte{[]byte("FLUSHALL")})
-			}
-			var history []string
-			mismatches := 0
-			for i := 0; i < *diffN && mismatches < 10; i++ {
-				cmd := fam.gen(g)
-				args := make([][]byte, len(cmd))
-				for j, s := range cmd {
-					args[j] = []byte(s)
-				}
-				ra, rb := a.do(1, args), b.do(1, args)
-				history = append(history, quoteCmd(cmd))
-				na, nb := string(ra), string(rb)
-				if fam.norm != nil {
-					na, nb = fam.norm(cmd, ra), fam.norm(cmd, rb)
-				}
-				if na != nb {
-					mismatches++
-					from := max(0, len(history)-8)
-					t.Errorf("command %d: %s\n skiff: %q\n redis: %q\n (normalized %q vs %q)\n last commands:\n  %s",
-						i, quoteCmd(cmd), ra, rb, na, nb, strings.Join(history[from:], "\n  "))
-				}
+			for _, proto := range []int{2, 3} {
+				t.Run(fmt.Sprintf("resp%d", proto), func(t *testing.T) {
+					g := &diffGen{rand.New(rand.NewPCG(seed, uint64(fi)<<8|uint64(proto)))}
+					runDiff(t, fam, g, proto, skiff)
+				})
 			}
 		})
+	}
+}
+
+// runDiff runs one family's commands on fresh connections to skiff and to
+// Redis, both after FLUSHALL and HELLO proto.
+func runDiff(t *testing.T, fam diffFamily, g *diffGen, proto int, skiff string) {
+	a := &conns{t: t, addr: skiff, conns: map[int]*tconn{}}
+	b := &conns{t: t, addr: *redisAddr, conns: map[int]*tconn{}}
+	defer a.close()
+	defer b.close()
+	for _, cs := range []*conns{a, b} {
+		cs.do(1, [][]byte{[]byte("FLUSHALL")})
+		cs.do(1, [][]byte{[]byte("HELLO"), []byte(strconv.Itoa(proto))}) // its reply names the server: not compared
+	}
+	var history []string
+	mismatches := 0
+	for i := 0; i < *diffN && mismatches < 10; i++ {
+		cmd := fam.gen(g)
+		args := make([][]byte, len(cmd))
+		for j, s := range cmd {
+			args[j] = []byte(s)
+		}
+		ra, rb := a.do(1, args), b.do(1, args)
+		history = append(history, quoteCmd(cmd))
+		na, nb := string(ra), string(rb)
+		if fam.norm != nil {
+			na, nb = fam.norm(cmd, ra), fam.norm(cmd, rb)
+		}
+		if na != nb {
+			mismatches++
+			from := max(0, len(history)-8)
+			t.Errorf("command %d: %s\n skiff: %q\n redis: %q\n (normalized %q vs %q)\n last commands:\n  %s",
+				i, quoteCmd(cmd), ra, rb, na, nb, strings.Join(history[from:], "\n  "))
+		}
 	}
 }
 

@@ -48,6 +48,18 @@ func TestZSet_ScoresPrintLike72(t *testing.T) {
 		{srvA("ZSCORE", "z", "c"), "$18\r\n123456789012345680\r\n"},
 		{srvA("ZSCAN", "z", "0", "MATCH", "b"), "*2\r\n$1\r\n0\r\n*2\r\n$1\r\nb\r\n$6\r\n1e+300\r\n"},
 	})
+	// RESP3 doubles print the same digits (the differential test rewrites
+	// 7.0's %.17g on both sides, so it cannot see this); ZSCAN's scores stay
+	// bulk strings.
+	sc.exec("HELLO", "3")
+	srvRun(t, sc, []srvCase{
+		{srvA("ZSCORE", "z", "a"), ",1.3\r\n"},
+		{srvA("ZINCRBY", "z", "0", "d"), ",0.30000000000000004\r\n"},
+		{srvA("ZADD", "z", "INCR", "0.1", "e"), ",0.1\r\n"},
+		{srvA("ZMSCORE", "z", "b", "c", "nope"), "*3\r\n,1e+300\r\n,123456789012345680\r\n_\r\n"},
+		{srvA("ZRANGE", "z", "0", "0", "WITHSCORES"), "*1\r\n*2\r\n$1\r\ne\r\n,0.1\r\n"},
+		{srvA("ZSCAN", "z", "0", "MATCH", "a"), "*2\r\n$1\r\n0\r\n*2\r\n$1\r\na\r\n$3\r\n1.3\r\n"},
+	})
 }
 
 // TestZSet_EncodingGrowsOneWay adds members one at a time past Redis's

@@ -210,6 +210,9 @@ func applySwapDB(s *Store, o *op.Op) (any, error) {
 		return nil, nil
 	}
 	s.dbs[a], s.dbs[b] = s.dbs[b], s.dbs[a]
+	// The creation tables stay with the indexes WATCH names (touched.go): a
+	// key created in db a after a WATCH still aborts it once swapped away.
+	s.dbs[a].touched, s.dbs[b].touched = s.dbs[b].touched, s.dbs[a].touched
 	s.emit(int(a), ClassDB, "swapdb", nil)
 	s.emit(int(b), ClassDB, "swapdb", nil)
 	return nil, nil
@@ -377,6 +380,7 @@ type ObjectInfo struct {
 	Type     Type
 	Encoding string
 	IdleMs   int64
+	Str      []byte // a string's value (OBJECT REFCOUNT tells Redis's shared integers); nil for other types
 }
 
 // Object returns OBJECT information for key; ok is false when it is absent.
@@ -392,6 +396,9 @@ func (s *Store) Object(dbi int, key []byte, now int64) (ObjectInfo, bool) {
 		return ObjectInfo{}, false
 	}
 	info := ObjectInfo{Type: e.typ, Encoding: encodingOf(e), IdleMs: now - e.atime.Load()}
+	if e.typ == TypeString {
+		info.Str = e.str
+	}
 	if info.IdleMs < 0 {
 		info.IdleMs = 0
 	}

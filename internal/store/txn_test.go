@@ -398,3 +398,18 @@ func TestTxn_AbsentKeyTouched(t *testing.T) {
 		t.Fatal("a recreated key did not abort")
 	}
 }
+
+// TestTxn_AbsentKeyCreatedThenSwappedAway: WATCH k (absent), k created in db
+// 0, then SWAPDB 0 1 (k absent again in db 0): EXEC aborts, as in Redis.
+func TestTxn_AbsentKeyCreatedThenSwappedAway(t *testing.T) {
+	s := New(Options{})
+	c := op.TxnCond{Key: []byte("k"), Rev: s.Revisions(0, [][]byte{[]byte("k")}, t0, nil)[0]}
+	s.Apply(txnSet("k", "1"))
+	s.Apply(&op.Op{Code: op.SwapDB, Time: t0, Args: [][]byte{[]byte("0"), []byte("1")}})
+	var b op.TxnBuilder
+	b.Cond(c.DB, c.Key, c.Rev)
+	b.Step(txnSet("out", "1"))
+	if !applyTxnOp(t, s, &b, t0).Aborted {
+		t.Fatal("EXEC ran after the watched key was created and swapped away")
+	}
+}
