@@ -57,6 +57,7 @@ var errorTable = []struct {
 	{store.ErrBadDB, codes.InvalidArgument},
 	// Broken invariants: never the caller's fault.
 	{store.ErrMalformedOp, codes.Internal},
+	{store.ErrApplyPanic, codes.Internal},
 	{store.ErrSnapshotActive, codes.Internal},
 	{store.ErrSnapshotDone, codes.Internal},
 	{store.ErrSnapshotVersion, codes.Internal},

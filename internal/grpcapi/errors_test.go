@@ -40,6 +40,7 @@ var sentinels = map[string]error{
 	"store.ErrTooLong":          store.ErrTooLong,
 	"store.ErrBadDB":            store.ErrBadDB,
 	"store.ErrMalformedOp":      store.ErrMalformedOp,
+	"store.ErrApplyPanic":       store.ErrApplyPanic,
 	"store.ErrHashNotInteger":   store.ErrHashNotInteger,
 	"store.ErrHashNotFloat":     store.ErrHashNotFloat,
 	"store.ErrIndexOutOfRange":  store.ErrIndexOutOfRange,
@@ -151,6 +152,7 @@ func TestErrorTable_Codes(t *testing.T) {
 		{store.ErrBadDB, codes.InvalidArgument},
 		{store.ErrTooLong, codes.InvalidArgument},
 		{store.ErrMalformedOp, codes.Internal},
+		{store.ErrApplyPanic, codes.Internal},
 		// Context errors.
 		{context.Canceled, codes.Canceled},
 		{context.DeadlineExceeded, codes.DeadlineExceeded},

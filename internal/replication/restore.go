@@ -124,6 +124,13 @@ func (rn *Raft) restoreHere(r io.Reader) error {
 	if !rn.IsLeader() {
 		return rn.notLeaderErr(ErrNotLeader)
 	}
+	// raft refuses a restore until the latest configuration entry is
+	// applied ("wait until the configuration entry at 1 has been applied"),
+	// which a leader elected a moment ago may not have done: a barrier waits
+	// for everything before it.
+	if err := rn.r.Barrier(restoreEnqueueTimeout).Error(); err != nil {
+		return rn.notLeaderErr(mapRaftErr(err))
+	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return fmt.Errorf("replication: restore: %w", err)
 	}
