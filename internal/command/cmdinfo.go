@@ -62,7 +62,7 @@ var aclCategories = []string{
 var groupCategory = map[string]string{
 	"generic": "keyspace", "string": "string", "list": "list", "set": "set",
 	"sorted-set": "sortedset", "hash": "hash", "stream": "stream", "geo": "geo",
-	"hyperloglog": "hyperloglog", "bitmap": "bitmap", "pubsub": "pubsub",
+	"hyperloglog": "hyperloglog", "bitmap": "bitmap",
 	"connection": "connection", "transactions": "transaction", "scripting": "scripting",
 }
 
@@ -75,6 +75,7 @@ var extraCategories = map[string][]string{
 	"command|info": {"connection"}, "command|docs": {"connection"}, "command|list": {"connection"},
 	"command|getkeys": {"connection"}, "command|getkeysandflags": {"connection"}, "command|help": {"connection"},
 	"sort": {"dangerous"}, "migrate": {"dangerous"}, "restore": {"dangerous"},
+	"role": {"admin", "dangerous"}, "readonly": {"connection"}, "readwrite": {"connection"},
 }
 
 // commandTips are Redis's command tips (request/response policies for
@@ -118,6 +119,33 @@ var commandTips = map[string][]string{
 	"mset":                  {"request_policy:multi_shard", "response_policy:all_succeeded"},
 	"ttl":                   {"nondeterministic_output"},
 	"pttl":                  {"nondeterministic_output"},
+	"hgetall":               {"nondeterministic_output_order"},
+	"hkeys":                 {"nondeterministic_output_order"},
+	"hvals":                 {"nondeterministic_output_order"},
+	"smembers":              {"nondeterministic_output_order"},
+	"sinter":                {"nondeterministic_output_order"},
+	"sunion":                {"nondeterministic_output_order"},
+	"sdiff":                 {"nondeterministic_output_order"},
+	"hrandfield":            {"nondeterministic_output"},
+	"hscan":                 {"nondeterministic_output"},
+	"spop":                  {"nondeterministic_output"},
+	"srandmember":           {"nondeterministic_output"},
+	"sscan":                 {"nondeterministic_output"},
+	"zrandmember":           {"nondeterministic_output"},
+	"zscan":                 {"nondeterministic_output"},
+	"slowlog|get":           {"request_policy:all_nodes", "nondeterministic_output"},
+	"slowlog|len":           {"request_policy:all_nodes", "response_policy:agg_sum", "nondeterministic_output"},
+	"slowlog|reset":         {"request_policy:all_nodes", "response_policy:all_succeeded"},
+	"latency|doctor":        {"nondeterministic_output", "request_policy:all_nodes", "response_policy:special"},
+	"latency|graph":         {"nondeterministic_output", "request_policy:all_nodes", "response_policy:special"},
+	"latency|histogram":     {"nondeterministic_output", "request_policy:all_nodes", "response_policy:special"},
+	"latency|history":       {"nondeterministic_output", "request_policy:all_nodes", "response_policy:special"},
+	"latency|latest":        {"nondeterministic_output", "request_policy:all_nodes", "response_policy:special"},
+	"latency|reset":         {"request_policy:all_nodes", "response_policy:all_succeeded"},
+	"memory|doctor":         {"nondeterministic_output", "request_policy:all_shards", "response_policy:special"},
+	"memory|malloc-stats":   {"nondeterministic_output", "request_policy:all_shards", "response_policy:special"},
+	"memory|stats":          {"nondeterministic_output", "request_policy:all_shards", "response_policy:special"},
+	"memory|purge":          {"request_policy:all_shards", "response_policy:all_succeeded"},
 }
 
 // categories returns cmd's ACL categories in Redis's order, derived from its
@@ -208,7 +236,8 @@ func writeCommandInfo(c *Ctx, cmd *Command) {
 	w.WriteArrayLen(10)
 	w.WriteBulkString(cmd.Name)
 	w.WriteInt(int64(cmd.Arity))
-	flags := cmd.Flags.Names()
+	// Redis hides may_replicate (an internal flag) from COMMAND INFO.
+	flags := (cmd.Flags &^ MayReplicate).Names()
 	if cmd.NumKeysAt > 0 {
 		flags = append(flags, "movablekeys")
 	}

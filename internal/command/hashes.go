@@ -1,6 +1,7 @@
 package command
 
 import (
+	"bytes"
 	"math"
 	"math/rand/v2"
 	"strconv"
@@ -338,6 +339,9 @@ func writeEmptyScan(c *Ctx) {
 // ("-1" wraps around), decimal digits, no leading space; "" is 0; a
 // magnitude past 64 bits is invalid.
 func parseScanCursor(b []byte) (uint64, bool) {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i] // strtoul reads a C string: it ends at a NUL
+	}
 	neg := false
 	if len(b) > 0 && (b[0] == '+' || b[0] == '-') {
 		neg = b[0] == '-'

@@ -165,8 +165,8 @@ func cmdKeys(c *Ctx) {
 }
 
 func cmdScan(c *Ctx) {
-	cursor, err := strconv.ParseUint(string(c.Args[1]), 10, 64)
-	if err != nil {
+	cursor, ok := parseScanCursor(c.Args[1])
+	if !ok {
 		c.ErrorString("ERR invalid cursor")
 		return
 	}
@@ -191,7 +191,7 @@ func cmdScan(c *Ctx) {
 			}
 			opts.Count = int(min(n, math.MaxInt32))
 		case c.ArgIs(i, "type"):
-			t, ok := store.ParseType(string(c.Args[i+1]))
+			t, ok := store.ParseType(strings.ToLower(string(c.Args[i+1]))) // Redis compares with strcasecmp
 			if !ok {
 				// Redis 7.2 answers an unknown type with an empty page of keys.
 				t = store.Type(255)
@@ -308,10 +308,23 @@ func cmdObject(c *Ctx) {
 		}
 		c.W.WriteInt(0)
 	case "object|refcount":
-		if info.Encoding == "int" {
-			c.W.WriteInt(math.MaxInt32) // Redis's shared integers report OBJ_SHARED_REFCOUNT
-			return
-		}
-		c.W.WriteInt(1)
+		c.W.WriteInt(objectRefcount(c, info))
 	}
+}
+
+// objectRefcount is OBJECT REFCOUNT: Redis stores an integer 0..9999 as one
+// of its shared objects (refcount OBJ_SHARED_REFCOUNT) unless maxmemory is
+// set with an LRU or LFU policy; every other value has one reference.
+func objectRefcount(c *Ctx, info store.ObjectInfo) int64 {
+	if info.Encoding != "int" {
+		return 1
+	}
+	policy := c.Srv.params.Get("maxmemory-policy")
+	if c.Srv.params.Get("maxmemory") != "0" && (strings.Contains(policy, "lru") || strings.Contains(policy, "lfu")) {
+		return 1 // MAXMEMORY_FLAG_NO_SHARED_INTEGERS
+	}
+	if n, err := ParseInt(info.Str); err == nil && n >= 0 && n < 10000 {
+		return math.MaxInt32
+	}
+	return 1
 }

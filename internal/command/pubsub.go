@@ -35,14 +35,14 @@ func pubsubCommands() []*Command {
 		{Name: "ssubscribe", Arity: -2, Flags: f, Group: g, Since: "7.0.0", Summary: "Listens for messages published to shard channels.", FirstKey: 1, LastKey: -1, Step: 1, Handler: cmdSubscribe},
 		{Name: "sunsubscribe", Arity: -1, Flags: f, Group: g, Since: "7.0.0", Summary: "Stops listening to messages posted to shard channels.", FirstKey: 1, LastKey: -1, Step: 1, Handler: cmdSubscribe},
 		{Name: "publish", Arity: 3, Flags: PubSub | Loading | Stale | Fast | MayReplicate, Group: g, Since: "2.0.0", Summary: "Posts a message to a channel.", Handler: cmdPublish},
-		{Name: "spublish", Arity: 3, Flags: PubSub | Loading | Fast | MayReplicate, Group: g, Since: "7.0.0", Summary: "Post a message to a shard channel", FirstKey: 1, LastKey: 1, Step: 1, Handler: cmdPublish},
+		{Name: "spublish", Arity: 3, Flags: PubSub | Loading | Stale | Fast | MayReplicate, Group: g, Since: "7.0.0", Summary: "Post a message to a shard channel", FirstKey: 1, LastKey: 1, Step: 1, Handler: cmdPublish},
 		{Name: "pubsub", Arity: -2, Group: g, Since: "2.8.0", Summary: "A container for Pub/Sub commands.", Subcommands: map[string]*Command{
 			"channels":      sub("channels", -2, "2.8.0", "Returns the active channels.", cmdPubsubChannels),
 			"numsub":        sub("numsub", -2, "2.8.0", "Returns a count of subscribers to channels.", cmdPubsubNumsub),
 			"numpat":        sub("numpat", 2, "2.8.0", "Returns a count of unique pattern subscriptions.", cmdPubsubNumpat),
 			"shardchannels": sub("shardchannels", -2, "7.0.0", "Returns the active shard channels.", cmdPubsubChannels),
 			"shardnumsub":   sub("shardnumsub", -2, "7.0.0", "Returns the count of subscribers of shard channels.", cmdPubsubNumsub),
-			"help":          sub("help", 2, "6.2.0", "Returns helpful text about the different subcommands.", cmdPubsubHelp),
+			"help":          {Name: "pubsub|help", Arity: 2, Flags: Loading | Stale, Group: g, Since: "6.2.0", Summary: "Returns helpful text about the different subcommands.", Handler: cmdPubsubHelp},
 		}},
 	}
 }
@@ -428,7 +428,7 @@ func cmdPubsubNumpat(c *Ctx) {
 }
 
 func cmdPubsubHelp(c *Ctx) {
-	writeHelp(c, "PUBSUB",
+	writeHelp(c, "PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
 		"CHANNELS [<pattern>]",
 		"    Return the currently active channels matching a <pattern> (default: '*').",
 		"NUMPAT",

@@ -1,6 +1,7 @@
 package command
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"os"
@@ -294,10 +295,7 @@ func unknownCommand(args [][]byte) string {
 		if len(list) >= 128 {
 			break
 		}
-		room := 128 - len(list)
-		if len(a) > room {
-			a = a[:room]
-		}
+		a = cut(a, 128-len(list))
 		list = append(list, '\'')
 		list = append(list, a...)
 		list = append(list, "' "...)
@@ -310,7 +308,19 @@ func unknownCommand(args [][]byte) string {
 	return oneLine(b)
 }
 
+// cString is b as a C string (up to its first NUL): what Redis prints of an
+// argument with %s.
+func cString(b []byte) []byte {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		return b[:i]
+	}
+	return b
+}
+
+// cut is a as C's "%.*s" prints it, which Redis's error messages use: up
+// to its first NUL byte, at most n bytes.
 func cut(a []byte, n int) []byte {
+	a = cString(a)
 	if len(a) > n {
 		return a[:n]
 	}

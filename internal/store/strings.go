@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/big"
 	"strconv"
+	"strings"
 
 	"github.com/skiffdb/skiff/internal/op"
 )
@@ -361,6 +362,9 @@ func ParseLongDouble(b []byte) (*big.Float, error) {
 	if len(b) == 0 || len(b) > 5*1024 || isSpace(b[0]) || isSpace(b[len(b)-1]) {
 		return nil, ErrNotFloat
 	}
+	if inf, neg := isInfLiteral(b); inf {
+		return new(big.Float).SetPrec(longDoublePrec).SetInf(neg), nil
+	}
 	base := 10
 	if isHexFloat(b) {
 		base = 0 // strtold reads hexadecimal floats (0x10, 0x1p3) too
@@ -378,6 +382,17 @@ func ParseLongDouble(b []byte) (*big.Float, error) {
 		}
 	}
 	return f, nil
+}
+
+// isInfLiteral reports whether b spells an infinity as strtold reads it:
+// "inf" or "infinity", any case, optionally signed (big.ParseFloat knows
+// only "inf" and "Inf").
+func isInfLiteral(b []byte) (inf, neg bool) {
+	if len(b) > 0 && (b[0] == '+' || b[0] == '-') {
+		neg = b[0] == '-'
+		b = b[1:]
+	}
+	return strings.EqualFold(string(b), "inf") || strings.EqualFold(string(b), "infinity"), neg
 }
 
 // isHexFloat reports whether b starts like a hexadecimal float: [+-]0x.
