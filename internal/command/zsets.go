@@ -158,6 +158,14 @@ func replyZScoreOrNull(c *Ctx, v any) {
 }
 
 func cmdZIncrBy(c *Ctx) {
+	// Redis parses ZINCRBY with ZADD's code: a ZADD flag in the increment's
+	// place is taken as a flag, which leaves one argument, a syntax error.
+	for _, f := range []string{"nx", "xx", "ch", "incr", "gt", "lt"} {
+		if c.ArgIs(2, f) {
+			c.SyntaxError()
+			return
+		}
+	}
 	if _, ok := store.ParseScore(c.Args[2]); !ok {
 		c.Error(ErrNotFloat)
 		return
