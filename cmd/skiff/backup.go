@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/skiffdb/skiff/internal/node"
 	"hash/crc32"
 	"io"
 	"net"
@@ -339,16 +340,9 @@ func withRetries(ctx context.Context, try func() error) error {
 	return err
 }
 
-// backupHeader is the JSON header of a backup file (command.BackupInfo;
-// docs/operations.md describes the format).
-type backupHeader struct {
-	Format    int       `json:"format"`
-	Created   time.Time `json:"created"`
-	NodeID    string    `json:"node_id"`
-	Revision  uint64    `json:"revision"`
-	Databases int       `json:"databases"`
-	Version   string    `json:"skiff_version"`
-}
+// backupHeader is the JSON header of a backup file, the one type the server
+// writes it with (docs/operations.md describes the format).
+type backupHeader = node.BackupInfo
 
 // backupVerifier checks a backup file written through it: the header
 // (magic "SKIFFBAK", version 1, JSON length, JSON, CRC-32C of all before

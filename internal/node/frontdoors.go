@@ -170,3 +170,7 @@ func mountPprof(mux *http.ServeMux) {
 	mux.HandleFunc("POST /debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 }
+
+// BackupInfo is the JSON header of a backup file (GET /v1/backup), for the
+// `skiff backup` and `skiff restore` commands, which import only node.
+type BackupInfo = command.BackupInfo
