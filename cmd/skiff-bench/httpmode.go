@@ -52,7 +52,6 @@ type httpWorker struct {
 	data     []byte
 	keyspace uint64
 	key      []byte
-	deadline time.Time
 }
 
 func newHTTPWorker(addr, method string, data []byte, keyspace uint64, deadline time.Time) (*httpWorker, error) {

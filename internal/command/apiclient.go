@@ -227,14 +227,6 @@ func (d *replyDec) array() int {
 	return n
 }
 
-// err returns errBadLeaderReply when the reply was not what was expected.
-func (d *replyDec) err() error {
-	if d.bad {
-		return errBadLeaderReply
-	}
-	return nil
-}
-
 // simple reads +OK.
 func (d *replyDec) ok() error {
 	if t, l := d.line(); t != '+' || string(l) != "OK" {

@@ -54,9 +54,8 @@ func init() {
 // new *diffGen) starts.
 type serverDiff struct {
 	g       *diffGen
-	queued  int      // commands left to queue before EXEC/DISCARD; 0: not in MULTI
-	db      int      // selected database (also what EXEC will leave selected)
-	pending []string // CONFIG SET commands that restore a parameter, first first
+	queued  int // commands left to queue before EXEC/DISCARD; 0: not in MULTI
+	db      int // selected database (also what EXEC will leave selected)
 	restore [][]string
 	// watching: a WATCH may be active (EXEC, DISCARD and UNWATCH end it).
 	watching bool

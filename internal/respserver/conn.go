@@ -28,16 +28,15 @@ type conn struct {
 	out     atomic.Int64 // bytes written
 	wmu     sync.Mutex   // serializes writes to the socket
 
-	mu      sync.Mutex
-	queue   [][]byte // pushed messages not yet written
-	queued  int64    // their bytes
-	idle    bool     // the connection goroutine is waiting; the pusher may write
-	pusher  bool     // the pusher goroutine runs
-	dead    bool     // closed (output-buffer limit, write error or end)
-	overAt  time.Time
-	wake    chan struct{}
-	spare   [][]byte
-	reading bool // a wait's watcher goroutine is reading the socket
+	mu     sync.Mutex
+	queue  [][]byte // pushed messages not yet written
+	queued int64    // their bytes
+	idle   bool     // the connection goroutine is waiting; the pusher may write
+	pusher bool     // the pusher goroutine runs
+	dead   bool     // closed (output-buffer limit, write error or end)
+	overAt time.Time
+	wake   chan struct{}
+	spare  [][]byte
 
 	// Input read from the socket during a wait, served before the socket.
 	side     []byte
