@@ -270,7 +270,6 @@ func TestTracing_ForwardedWriteSpanTree(t *testing.T) {
 					}
 				}
 				st := traceOf(exp, fwd.SpanContext.TraceID())
-				st = traceOf(exp, fwd.SpanContext.TraceID())
 				fwded, err := st.child(*fwd, "skiff.forwarded")
 				if err != nil {
 					return err
